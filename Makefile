@@ -1,0 +1,32 @@
+# A thin wrapper around meson; see README.md and docs/testing.md.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps run test test-quick install clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+# The main job: build, then the end-to-end run with its checks.
+run: deps all
+	./$(BUILD)/cli/privmem run
+
+# Every suite, in a normal build and in an ASan+UBSan build.
+test: deps
+	@scripts/run-tests.sh
+
+# Only the normal build (faster while developing).
+test-quick: deps all
+	meson test -C $(BUILD) --print-errorlogs
+
+install: all
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-*

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The project's lock order, as ranks: a lock may only be taken while every
+ * lock already held has a lower rank. Checked in debug builds (mutex.h).
+ *
+ *   gmem conversion lock       (held while invalidation notifiers run)
+ *     -> iommufd context locks (object table)
+ *       -> IOAS / io_pagetable locks (domains_rwsem, iova_rwsem)
+ *         -> iopt_pages mutex
+ *           -> IOMMU domain / IOTLB locks
+ *             -> gmem state lock (get_pfn/put_pfn, called from all above)
+ *               -> leaf locks (logging, counters)
+ *
+ * A consumer of a gmem store (the IOMMU, the VMM) may call get_pfn/put_pfn
+ * with its own locks held because those take only the store's state lock,
+ * which ranks below every consumer lock; the store calls its notifiers with
+ * only the conversion lock held, which ranks above them.
+ */
+#ifndef PRIVMEM_COMMON_LOCK_RANKS_H
+#define PRIVMEM_COMMON_LOCK_RANKS_H
+
+enum lock_rank {
+	LOCK_RANK_TEST_OUTER = 1,
+	LOCK_RANK_VMM = 5,
+	LOCK_RANK_PROTFD = 8,
+	LOCK_RANK_GMEM_CONVERT = 10,
+	LOCK_RANK_IOMMUFD_CTX = 20,
+	LOCK_RANK_IOMMUFD_OBJ = 25,
+	LOCK_RANK_IOPT_DOMAINS = 30,
+	LOCK_RANK_IOPT_IOVA = 35,
+	LOCK_RANK_IOPT_PAGES = 40,
+	LOCK_RANK_IOMMU_DOMAIN = 50,
+	LOCK_RANK_GMEM_STATE = 60,
+	LOCK_RANK_LEAF = 90,
+};
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's only door to libc allocation and to the kernel.
+ *
+ * Every allocation and every system call made anywhere in lib/ goes through
+ * one of these wrappers, for two reasons:
+ *  - errors come back as -errno exactly once, here, and never through errno;
+ *  - each wrapper is a fault-injection point (pm_should_fail()), so that a
+ *    fail_nth sweep can fail every call the library makes, one at a time.
+ * tests/lint-lib-calls.py fails the build if lib/ calls malloc, mmap, ioctl,
+ * open and the like directly.
+ *
+ * Calls that release resources (kfree, sys_close, sys_munmap, munlock) are
+ * not injection points: Linux cannot fail them meaningfully either, and
+ * teardown must never fail.
+ *
+ * Pointer-returning wrappers (sys_mmap) return ERR_PTR(-errno).
+ */
+#ifndef PRIVMEM_COMMON_SYS_H
+#define PRIVMEM_COMMON_SYS_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stddef.h>
+#include "compiler.h"
+#include "err.h"
+
+/* Allocation: NULL on failure (the only possible error is -ENOMEM). */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void *kcalloc(size_t n, size_t size); /* zeroed; overflow gives NULL */
+void *krealloc_array(void *p, size_t n, size_t size);
+char *kstrdup(const char *s);
+void kfree(const void *p);
+
+/* System calls: the result, or -errno. */
+int sys_open(const char *path, int flags, mode_t mode);
+void sys_close(int fd);
+int sys_ioctl(int fd, unsigned long req, void *arg);
+int sys_ioctl_val(int fd, unsigned long req, unsigned long arg);
+void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void sys_munmap(void *addr, size_t len);
+int sys_mprotect(void *addr, size_t len, int prot);
+int sys_madvise(void *addr, size_t len, int advice);
+int sys_mlock(const void *addr, size_t len);
+void sys_munlock(const void *addr, size_t len);
+int sys_fallocate(int fd, int mode, off_t off, off_t len);
+int sys_ftruncate(int fd, off_t len);
+int sys_fstat(int fd, struct stat *st);
+int sys_fcntl(int fd, int cmd, long arg);
+int sys_dup_cloexec(int fd);
+int sys_memfd_create(const char *name, unsigned int flags);
+int sys_memfd_secret(unsigned int flags);
+int sys_eventfd(unsigned int initval, int flags);
+ssize_t sys_pread(int fd, void *buf, size_t len, off_t off);
+ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off);
+ssize_t sys_read(int fd, void *buf, size_t len);
+ssize_t sys_write(int fd, const void *buf, size_t len);
+int sys_getrlimit(int res, struct rlimit *rl);
+ssize_t sys_process_vm_readv(const struct iovec *local, unsigned long nl,
+			     const struct iovec *remote, unsigned long nr);
+ssize_t sys_process_vm_writev(const struct iovec *local, unsigned long nl,
+			      const struct iovec *remote, unsigned long nr);
+int sys_pthread_create(pthread_t *t, void *(*fn)(void *), void *arg);
+/* Read a small text file (procfs, sysfs) into buf, NUL-terminated. */
+ssize_t sys_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * Host probing (host.c). All are injection points except sys_geteuid(),
+ * which cannot fail, and sys_closedir(), which releases. sys_opendir()
+ * returns ERR_PTR(-errno); sys_readdir() returns the next entry, NULL at the
+ * end, or ERR_PTR(-errno).
+ */
+int sys_access(const char *path, int mode);
+int sys_uname(struct utsname *u);
+uid_t sys_geteuid(void);
+DIR *sys_opendir(const char *path);
+struct dirent *sys_readdir(DIR *d);
+void sys_closedir(DIR *d);
+
+#endif
+
+/* Discard a file range (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE). Releasing
+ * pages is not an injection point: teardown and commit paths rely on it. */
+void sys_punch_hole(int fd, u64 offset, u64 length);
+int sys_userfaultfd(int flags);
+ssize_t sys_readlink(const char *path, char *buf, size_t len);

@@ -1,0 +1,47 @@
+#!/bin/bash
+# `make test`: every meson suite in a normal build and in an ASan+UBSan build
+# (separate build directories), then one summary line over all of them.
+# Fails if any build or any test fails.
+set -u
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+status=0
+logs=()
+
+setup() { # dir, meson options...
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"
+			return 1
+		}
+	fi
+}
+
+run_build() { # name, dir, meson options...
+	local name=$1 dir=$2
+	shift 2
+	echo "== $name build ($dir)"
+	if ! setup "$dir" "$@" || ! ninja -C "$dir" >"$dir.ninja.log" 2>&1; then
+		tail -n 40 "$dir.ninja.log" 2>/dev/null
+		echo "== $name build FAILED"
+		status=1
+		return
+	fi
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+	logs+=("$dir/meson-logs/testlog.json")
+}
+
+run_build normal "$BUILD"
+# UBSan findings must fail the test, not just print.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	run_build asan "$ASAN_BUILD" -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined
+
+python3 scripts/test-summary.py "${logs[@]}" || status=1
+exit $status

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fail_nth sweeps, the userspace analogue of Linux's iommufd_fail_nth.c.
+ *
+ * A scenario is an operation that succeeds when nothing fails. The sweep
+ * runs it with the 1st, 2nd, 3rd, ... injection point failing, rebuilding
+ * the fixture each time, until a run completes with nothing injected. For
+ * every run in which a fault fired it asserts:
+ *   - the operation returned an error (unless the scenario may absorb
+ *     faults, as a probe that reports less may);
+ *   - the state after equals the state before (the scenario's own digest);
+ *   - teardown leaves the same set of open file descriptors as before setup
+ *     (memory leaks are left to LeakSanitizer in the ASan build).
+ * It returns the number of points swept.
+ */
+#ifndef PRIVMEM_TESTS_FAIL_NTH_H
+#define PRIVMEM_TESTS_FAIL_NTH_H
+
+#include <dirent.h>
+#include <privmem/privmem.h>
+#include "harness.h"
+
+#define FAIL_NTH_MAX 5000
+
+struct fail_nth_scenario {
+	const char *name;
+	void *(*setup)(void);	  /* not injected; NULL on failure */
+	int (*run)(void *fx);	  /* injected; 0 or -errno */
+	/* Describe the observable state into buf (NUL-terminated). */
+	void (*digest)(void *fx, char *buf, size_t len);
+	void (*teardown)(void *fx);
+	bool may_absorb; /* a fired fault may still end in success */
+};
+
+/* The open fds of this process as a bitmap string ("0 1 2 5 "). */
+static inline void fail_nth_fds(char *buf, size_t len)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int dfd = dirfd(d);
+	size_t off = 0;
+	bool open_fd[1024] = { false };
+	int i;
+
+	if (!d)
+		FAIL("opendir /proc/self/fd");
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd == dfd || fd >= 1024)
+			continue;
+		open_fd[fd] = true;
+	}
+	closedir(d);
+	buf[0] = 0;
+	for (i = 0; i < 1024 && off + 8 < len; i++)
+		if (open_fd[i])
+			off += snprintf(buf + off, len - off, "%d ", i);
+}
+
+static inline unsigned long fail_nth_sweep(const struct fail_nth_scenario *s)
+{
+	static char before[8192], after[8192], fds0[4096], fds1[4096];
+	unsigned long n;
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		void *fx;
+		bool fired;
+		int rc;
+
+		fail_nth_fds(fds0, sizeof(fds0));
+		fx = s->setup();
+		if (!fx)
+			FAIL("%s: setup failed", s->name);
+		if (s->digest)
+			s->digest(fx, before, sizeof(before));
+		pm_fault_arm(n);
+		rc = s->run(fx);
+		fired = pm_fault_fired();
+		pm_fault_disarm();
+		if (!fired) {
+			if (rc < 0)
+				FAIL("%s: failed with nothing injected: %s",
+				     s->name, strerror(-rc));
+			s->teardown(fx);
+			printf("# %s: %lu injection points swept\n", s->name,
+			       n - 1);
+			return n - 1;
+		}
+		if (rc >= 0 && !s->may_absorb)
+			FAIL("%s: point %lu failed but the call succeeded",
+			     s->name, n);
+		if (rc < 0 && s->digest) {
+			s->digest(fx, after, sizeof(after));
+			if (strcmp(before, after))
+				FAIL("%s: point %lu (%s) changed state:\n"
+				     "before: %s\nafter:  %s",
+				     s->name, n, strerror(-rc), before, after);
+		}
+		s->teardown(fx);
+		fail_nth_fds(fds1, sizeof(fds1));
+		if (strcmp(fds0, fds1))
+			FAIL("%s: point %lu leaked fds: before [%s] after [%s]",
+			     s->name, n, fds0, fds1);
+	}
+	FAIL("%s: sweep did not end after %d points", s->name, FAIL_NTH_MAX);
+	return 0;
+}
+
+#endif
