@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PRIVMEM_GMEM_PRIVATE_H
+#define PRIVMEM_GMEM_PRIVATE_H
+
+#include <privmem/gmem.h>
+#include "common/compiler.h"
+#include "common/interval_tree.h"
+#include "common/mutex.h"
+
+/* What a backend's private fd can do; decided by probing at creation. */
+struct gmem_backing_caps {
+	bool can_punch; /* FALLOC_FL_PUNCH_HOLE discards pages */
+	bool can_alloc; /* fallocate(0) allocates (reports ENOSPC early) */
+	bool can_map;	/* mmap of the private fd works (trusted path, copies) */
+	bool is_kvm;	/* a KVM guest_memfd */
+};
+
+/*
+ * struct pm_gmem - one store
+ *
+ * Lock order: convert_lock -> (consumers' locks, taken in notifiers) ->
+ * state_lock. Ranks in common/lock_ranks.h: LOCK_RANK_GMEM_CONVERT ranks
+ * above every consumer lock and LOCK_RANK_GMEM_STATE below them, so that
+ * the store can call notifiers that take IOMMU locks, and the IOMMU can
+ * call get_pfn/put_pfn with its own locks held.
+ */
+struct pm_gmem {
+	struct mutex convert_lock; /* serialises convert/punch/truncate/close
+				    * and the notifier list */
+	struct mutex state_lock;   /* protects every field marked [S] */
+
+	enum pm_gmem_backend backend;
+	u64 capacity; /* bytes the backings were sized to; fixed */
+	u64 size;     /* [S] current size, <= capacity */
+	u64 granule;  /* conversion granule and page size */
+	unsigned int order;
+	u32 flags;
+
+	int priv_fd;	 /* private backing */
+	int shared_fd;	 /* shared backing (memfd or hugetlbfs memfd) */
+	int vm_fd;	 /* VM of a guest_memfd, or -1 */
+	bool own_vm;	 /* vm_fd was created by the store */
+	int uffd;	 /* guards the host view */
+	int pagemap_fd;	 /* /proc/self/pagemap, or -1 (PFNs unknown) */
+	void *view;	 /* host view: shared_fd mapped whole */
+	struct gmem_backing_caps caps;
+
+	/* [S] private extents, merged: [start, last] in bytes. */
+	struct interval_tree_root private_tree;
+	/* [S] held pages, one node per page. */
+	struct interval_tree_root holds;
+	/* [S] the range being converted; get_pfn there gets -EAGAIN */
+	bool converting;
+	u64 conv_start, conv_last;
+
+	/* convert_lock: notifiers in registration order */
+	struct pm_gmem_notifier *notifiers;
+
+	/* [S] statistics */
+	u64 private_bytes;
+	u64 conversions;
+	u64 bytes_converted;
+};
+
+/* A page held through pm_gmem_get_pfn(), in pm_gmem.holds. */
+struct gmem_hold {
+	struct interval_tree_node node; /* the page */
+	u32 pins;
+	bool is_private;
+	void *map; /* private page mapped for the hold, or NULL */
+	u64 pfn;
+};
+
+/* store.c */
+int gmem_check_range(struct pm_gmem *g, u64 offset, u64 length, u64 *last);
+int gmem_notify_begin(struct pm_gmem *g, enum pm_gmem_event ev, u64 offset,
+		      u64 length, bool may_refuse,
+		      struct pm_gmem_notifier **stopped);
+void gmem_notify_end(struct pm_gmem *g, enum pm_gmem_event ev, u64 offset,
+		     u64 length, int result, struct pm_gmem_notifier *stopped);
+
+/* backend.c */
+int gmem_backend_open(struct pm_gmem *g, const struct pm_gmem_config *cfg);
+void gmem_backend_close(struct pm_gmem *g);
+int gmem_map_private(struct pm_gmem *g, u64 offset, u64 length, void **out);
+void gmem_unmap_private(void *p, u64 length);
+/* Allocate private pages ahead of use where the backing can (ENOSPC). */
+int gmem_alloc_private(struct pm_gmem *g, u64 offset, u64 length);
+/* Discard private pages; never fails (zeroes through a mapping if needed). */
+int gmem_prepare_discard_private(struct pm_gmem *g, u64 offset, u64 length,
+				 void **map);
+void gmem_discard_private(struct pm_gmem *g, u64 offset, u64 length,
+			  void *map);
+void gmem_discard_shared(struct pm_gmem *g, u64 offset, u64 length);
+int gmem_alloc_shared(struct pm_gmem *g, u64 offset, u64 length);
+
+#endif
