@@ -10,6 +10,32 @@ ASAN_BUILD=${ASAN_BUILD:-build-asan}
 status=0
 logs=()
 
+# The hugetlbfs backends need free huge pages. As root, with none free, lend
+# the tests a small 2 MiB pool (and two 1 GiB pages if the kernel can find
+# them) and give it back afterwards. PM_TEST_HUGEPAGES=0 leaves the host
+# alone; those tests then skip with the reason.
+hp=/sys/kernel/mm/hugepages
+restore_hp=()
+lend_hugepages() { # size-dir count
+	local f=$hp/$1/nr_hugepages old
+	[ -w "$f" ] || return 0
+	old=$(cat "$f")
+	[ "$(cat $hp/$1/free_hugepages)" -ge "$2" ] && return 0
+	restore_hp+=("$f:$old")
+	echo $((old + $2)) >"$f" 2>/dev/null || true
+}
+if [ "$(id -u)" -eq 0 ] && [ "${PM_TEST_HUGEPAGES:-1}" != 0 ]; then
+	lend_hugepages hugepages-2048kB 64
+	lend_hugepages hugepages-1048576kB 2
+fi
+give_back() {
+	local e
+	for e in "${restore_hp[@]}"; do
+		echo "${e##*:}" >"${e%:*}" 2>/dev/null || true
+	done
+}
+trap give_back EXIT
+
 setup() { # dir, meson options...
 	local dir=$1
 	shift

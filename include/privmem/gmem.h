@@ -86,7 +86,8 @@ const char *pm_gmem_backend_name(enum pm_gmem_backend b);
 
 /**
  * pm_gmem_create() - create a store
- * Return: 0 and *@out, or -EINVAL (bad size, flags or fd), -EOPNOTSUPP
+ * Return: 0 and *@out, or -EINVAL (bad size, flags or fd), -EBADF (an
+ * adopted fd that is not open), -EOPNOTSUPP
  * (the host lacks the backend: the reason is logged), -ENOMEM, -ENOSPC (no
  * huge pages), or the errno of the failing system call.
  */
@@ -109,7 +110,8 @@ int pm_gmem_vm_fd(const struct pm_gmem *g);
 /*
  * The host view: the whole store, one mapping. Shared pages read and write;
  * private pages fault (SIGBUS; a fault-safe copy gets EFAULT). Valid until
- * pm_gmem_close().
+ * pm_gmem_close(). The view is not inherited by fork(): a child has no
+ * mapping there (MADV_DONTFORK), since it would not inherit the guard.
  */
 void *pm_gmem_host_view(const struct pm_gmem *g);
 

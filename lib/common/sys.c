@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
+#include <linux/capability.h>
 #include <privmem/privmem.h>
 #include "sys.h"
 #include "overflow.h"
@@ -387,4 +388,23 @@ ssize_t sys_readlink(const char *path, char *buf, size_t len)
 	if (pm_should_fail())
 		return -ENOMEM;
 	return RET_ERRNO(readlink(path, buf, len));
+}
+
+int sys_fstatfs(int fd, struct statfs *st)
+{
+	if (pm_should_fail())
+		return -ENOMEM;
+	return RET_ERRNO(fstatfs(fd, st));
+}
+
+bool sys_capable(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1U << (cap % 32));
 }

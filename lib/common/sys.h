@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <sys/utsname.h>
 #include <dirent.h>
 #include <pthread.h>
@@ -90,3 +91,6 @@ void sys_closedir(DIR *d);
 void sys_punch_hole(int fd, u64 offset, u64 length);
 int sys_userfaultfd(int flags);
 ssize_t sys_readlink(const char *path, char *buf, size_t len);
+int sys_fstatfs(int fd, struct statfs *st);
+/* The calling thread's effective capability @cap is set (capget(2)). */
+bool sys_capable(int cap);

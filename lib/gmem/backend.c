@@ -161,7 +161,7 @@ static int open_adopted(struct pm_gmem *g, const struct pm_gmem_config *cfg,
 	ssize_t n;
 
 	if (cfg->fd < 0)
-		return -EBADF;
+		return -EINVAL;
 	fd = sys_dup_cloexec(cfg->fd);
 	if (fd < 0)
 		return fd;

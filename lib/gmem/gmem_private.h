@@ -56,6 +56,10 @@ struct pm_gmem {
 	/* convert_lock: notifiers in registration order */
 	struct pm_gmem_notifier *notifiers;
 
+	/* identity of the two backings, for MAP_FILE on a store's fd */
+	u64 priv_dev, priv_ino, shared_dev, shared_ino;
+	struct pm_gmem *registry_next; /* stores_lock */
+
 	/* [S] statistics */
 	u64 private_bytes;
 	u64 conversions;
@@ -93,5 +97,22 @@ void gmem_discard_private(struct pm_gmem *g, u64 offset, u64 length,
 			  void *map);
 void gmem_discard_shared(struct pm_gmem *g, u64 offset, u64 length);
 int gmem_alloc_shared(struct pm_gmem *g, u64 offset, u64 length);
+
+/*
+ * For consumers inside the library (the IOMMU). A consumer that keeps
+ * per-store structures its notifier walks (the IOMMU's list of areas on a
+ * store) changes them under the conversion lock, which notifiers run under.
+ */
+void gmem_lock_conversions(struct pm_gmem *g);
+void gmem_unlock_conversions(struct pm_gmem *g);
+/*
+ * The run of pages from @offset, at most @limit bytes, that are all shared
+ * and not being converted (returns 1) or all not (returns 0); *len is its
+ * length. -EINVAL past the end.
+ */
+int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len);
+/* The open store whose private or shared backing is the file @fd refers
+ * to, or NULL. */
+struct pm_gmem *gmem_find_by_fd(int fd);
 
 #endif

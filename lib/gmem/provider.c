@@ -377,3 +377,49 @@ out:
 	mutex_unlock(&g->convert_lock);
 	return rc;
 }
+
+void gmem_lock_conversions(struct pm_gmem *g)
+{
+	mutex_lock(&g->convert_lock);
+}
+
+void gmem_unlock_conversions(struct pm_gmem *g)
+{
+	mutex_unlock(&g->convert_lock);
+}
+
+int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
+{
+	struct interval_tree_node *n;
+	u64 end, stop;
+	int shared;
+
+	mutex_lock(&g->state_lock);
+	if (offset >= g->size || !limit) {
+		mutex_unlock(&g->state_lock);
+		return -EINVAL;
+	}
+	end = offset + limit < offset || offset + limit > g->size ?
+		      g->size : offset + limit;
+	n = interval_tree_iter_first(&g->private_tree, offset, end - 1);
+	if (n && n->start <= offset) {
+		shared = 0;
+		stop = n->last + 1 < end ? n->last + 1 : end;
+	} else {
+		shared = 1;
+		stop = n ? n->start : end;
+	}
+	/* Pages in a conversion window count as not shared. */
+	if (g->converting) {
+		if (shared && g->conv_start <= offset && g->conv_last >= offset) {
+			shared = 0;
+			stop = g->conv_last + 1 < end ? g->conv_last + 1 : end;
+		} else if (shared && g->conv_start > offset &&
+			   g->conv_start < stop) {
+			stop = g->conv_start;
+		}
+	}
+	*len = stop - offset;
+	mutex_unlock(&g->state_lock);
+	return shared;
+}

@@ -67,6 +67,52 @@
 
 static DEFINE_LOCK_CLASS(gmem_convert_class, LOCK_RANK_GMEM_CONVERT);
 static DEFINE_LOCK_CLASS(gmem_state_class, LOCK_RANK_GMEM_STATE);
+static DEFINE_LOCK_CLASS(gmem_stores_class, LOCK_RANK_LEAF);
+
+/* Every open store, so that MAP_FILE on a store's fd finds the store. */
+static struct mutex stores_lock = { PTHREAD_MUTEX_INITIALIZER,
+				    &gmem_stores_class };
+static struct pm_gmem *stores;
+
+static void stores_add(struct pm_gmem *g)
+{
+	mutex_lock(&stores_lock);
+	g->registry_next = stores;
+	stores = g;
+	mutex_unlock(&stores_lock);
+}
+
+static void stores_del(struct pm_gmem *g)
+{
+	struct pm_gmem **p;
+
+	mutex_lock(&stores_lock);
+	for (p = &stores; *p; p = &(*p)->registry_next) {
+		if (*p == g) {
+			*p = g->registry_next;
+			break;
+		}
+	}
+	mutex_unlock(&stores_lock);
+}
+
+struct pm_gmem *gmem_find_by_fd(int fd)
+{
+	struct pm_gmem *g;
+	struct stat st;
+
+	if (sys_fstat(fd, &st))
+		return NULL;
+	mutex_lock(&stores_lock);
+	for (g = stores; g; g = g->registry_next)
+		if (((u64)st.st_dev == g->priv_dev &&
+		     (u64)st.st_ino == g->priv_ino) ||
+		    ((u64)st.st_dev == g->shared_dev &&
+		     (u64)st.st_ino == g->shared_ino))
+			break;
+	mutex_unlock(&stores_lock);
+	return g;
+}
 
 /* A maximal run of pages that change state in one conversion. */
 struct gmem_change {
@@ -171,10 +217,28 @@ int pm_gmem_create(const struct pm_gmem_config *cfg, struct pm_gmem **out)
 		rc = gmem_alloc_shared(g, 0, g->size);
 		if (rc)
 			goto err;
-		/* Adopted content at offsets that start shared is discarded. */
-		if (cfg->backend == PM_GMEM_ADOPT && g->caps.can_punch)
-			sys_punch_hole(g->priv_fd, 0, g->size);
 	}
+	{
+		struct stat ps, ss;
+
+		rc = sys_fstat(g->priv_fd, &ps);
+		if (!rc)
+			rc = sys_fstat(g->shared_fd, &ss);
+		if (rc)
+			goto err;
+		g->priv_dev = ps.st_dev;
+		g->priv_ino = ps.st_ino;
+		g->shared_dev = ss.st_dev;
+		g->shared_ino = ss.st_ino;
+	}
+	/*
+	 * Adopted content at offsets that start shared is discarded: last,
+	 * once nothing can fail, so a failed create loses nothing.
+	 */
+	if (cfg->backend == PM_GMEM_ADOPT &&
+	    !(cfg->flags & PM_GMEM_F_INIT_PRIVATE) && g->caps.can_punch)
+		sys_punch_hole(g->priv_fd, 0, g->size);
+	stores_add(g);
 	*out = g;
 	return 0;
 err:
@@ -258,6 +322,7 @@ void pm_gmem_close(struct pm_gmem *g)
 
 	if (!g)
 		return;
+	stores_del(g);
 	mutex_lock(&g->convert_lock);
 	gmem_notify_begin(g, PM_GMEM_EV_CLOSE, 0, g->capacity, false, &stopped);
 	gmem_notify_end(g, PM_GMEM_EV_CLOSE, 0, g->capacity, 0, NULL);
@@ -332,6 +397,20 @@ int pm_gmem_is_private(struct pm_gmem *g, uint64_t offset)
 	return rc;
 }
 
+/* Private bytes in [0, end): the state past a shrink is kept, not counted. */
+static u64 private_bytes_below(struct pm_gmem *g, u64 end)
+{
+	struct interval_tree_node *n;
+	u64 bytes = g->private_bytes;
+
+	if (end == g->capacity || !end)
+		return end ? bytes : 0;
+	for (n = interval_tree_iter_first(&g->private_tree, end, g->capacity - 1);
+	     n; n = interval_tree_iter_next(n, end, g->capacity - 1))
+		bytes -= n->last - (n->start > end ? n->start : end) + 1;
+	return bytes;
+}
+
 int pm_gmem_get_stats(struct pm_gmem *g, struct pm_gmem_stats *st)
 {
 	if (!g || !st)
@@ -339,8 +418,8 @@ int pm_gmem_get_stats(struct pm_gmem *g, struct pm_gmem_stats *st)
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&g->state_lock);
 	st->size = g->size;
-	st->private_bytes = g->private_bytes;
-	st->shared_bytes = g->capacity - g->private_bytes;
+	st->private_bytes = private_bytes_below(g, g->size);
+	st->shared_bytes = g->size - st->private_bytes;
 	st->nr_extents = g->private_tree.count;
 	st->state_bytes = g->private_tree.count *
 			  sizeof(struct interval_tree_node);
@@ -513,6 +592,8 @@ int pm_gmem_convert(struct pm_gmem *g, uint64_t offset, uint64_t length,
 		g->conv_start = offset;
 		g->conv_last = last;
 	}
+	if (!rc && !n)
+		g->conversions++; /* nothing to change: done */
 	mutex_unlock(&g->state_lock);
 	if (rc || !n)
 		goto out_unlock;
