@@ -4,7 +4,9 @@
  * lock already held has a lower rank. Checked in debug builds (mutex.h).
  *
  *   gmem conversion lock       (held while invalidation notifiers run)
+ *     -> device attach lock (bind/attach/replace of emulated devices)
  *     -> iommufd context locks (object table)
+ *     -> IOAS mutex, selftest access, access->ioas_lock
  *       -> IOAS / io_pagetable locks (domains_rwsem, iova_rwsem)
  *         -> iopt_pages mutex
  *           -> IOMMU domain / IOTLB locks
@@ -24,8 +26,11 @@ enum lock_rank {
 	LOCK_RANK_VMM = 5,
 	LOCK_RANK_PROTFD = 8,
 	LOCK_RANK_GMEM_CONVERT = 10,
+	LOCK_RANK_IOMMUFD_ATTACH = 18,
 	LOCK_RANK_IOMMUFD_CTX = 20,
 	LOCK_RANK_IOMMUFD_OBJ = 25,
+	LOCK_RANK_SELFTEST_ACCESS = 26,
+	LOCK_RANK_ACCESS_IOAS = 27,
 	LOCK_RANK_IOPT_DOMAINS = 30,
 	LOCK_RANK_IOPT_IOVA = 35,
 	LOCK_RANK_PAGES_REGISTRY = 38,

@@ -699,7 +699,15 @@ undo_shared:
 	for (i = 0; i < done; i++)
 		gmem_discard_shared(g, c[i].start, c[i].last - c[i].start + 1);
 out_end:
+	/*
+	 * The state is final before end runs: consumers re-establishing
+	 * translations in end (the IOMMU) must see the pages as they now are.
+	 */
+	mutex_lock(&g->state_lock);
+	g->converting = false;
+	mutex_unlock(&g->state_lock);
 	gmem_notify_end(g, ev, offset, length, rc, stopped);
+	goto out_unlock;
 out_window:
 	mutex_lock(&g->state_lock);
 	g->converting = false;
