@@ -74,5 +74,6 @@ bool check_is_mandatory(const struct check *c, const struct pm_host_info *h);
 /* The check tables, one per area (checks-*.c), terminated by a NULL name. */
 extern const struct check host_checks[];
 extern const struct check gmem_checks[];
+extern const struct check iommu_checks[];
 
 #endif

@@ -4,11 +4,13 @@
  * lock already held has a lower rank. Checked in debug builds (mutex.h).
  *
  *   gmem conversion lock       (held while invalidation notifiers run)
+ *     -> emulated device lock (held by its DMA; attach/replace/detach)
  *     -> device attach lock (bind/attach/replace of emulated devices)
  *     -> iommufd context locks (object table)
  *     -> IOAS mutex, selftest access, access->ioas_lock
  *       -> IOAS / io_pagetable locks (domains_rwsem, iova_rwsem)
  *         -> iopt_pages mutex
+ *           -> DMA drain lock (domain dma_lock)
  *           -> IOMMU domain / IOTLB locks
  *             -> gmem state lock (get_pfn/put_pfn, called from all above)
  *               -> leaf locks (logging, counters)
@@ -26,6 +28,7 @@ enum lock_rank {
 	LOCK_RANK_VMM = 5,
 	LOCK_RANK_PROTFD = 8,
 	LOCK_RANK_GMEM_CONVERT = 10,
+	LOCK_RANK_DEVICE = 15,
 	LOCK_RANK_IOMMUFD_ATTACH = 18,
 	LOCK_RANK_IOMMUFD_CTX = 20,
 	LOCK_RANK_IOMMUFD_OBJ = 25,
@@ -35,6 +38,7 @@ enum lock_rank {
 	LOCK_RANK_IOPT_IOVA = 35,
 	LOCK_RANK_PAGES_REGISTRY = 38,
 	LOCK_RANK_IOPT_PAGES = 40,
+	LOCK_RANK_IOMMU_DMA = 45,
 	LOCK_RANK_IOMMU_DOMAIN = 50,
 	LOCK_RANK_GMEM_STATE = 60,
 	LOCK_RANK_LEAF = 90,

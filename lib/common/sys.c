@@ -408,3 +408,19 @@ bool sys_capable(int cap)
 		return false;
 	return data[cap / 32].effective & (1U << (cap % 32));
 }
+
+int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (pm_should_fail())
+		return -EINVAL;
+	return RET_ERRNO(sigaction(sig, act, old));
+}
+
+void sys_signal_default(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+}

@@ -27,6 +27,7 @@
 #include <sys/utsname.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include "compiler.h"
 #include "err.h"
@@ -94,3 +95,6 @@ ssize_t sys_readlink(const char *path, char *buf, size_t len);
 int sys_fstatfs(int fd, struct statfs *st);
 /* The calling thread's effective capability @cap is set (capget(2)). */
 bool sys_capable(int cap);
+int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* Reset @sig to its default action; async-signal-safe, never injected. */
+void sys_signal_default(int sig);

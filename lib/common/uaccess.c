@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
+#include "lock_ranks.h"
+#include "mutex.h"
 #include "uaccess.h"
 #include "sys.h"
 
@@ -59,5 +63,79 @@ int copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 		return rc;
 	if (n < ksize)
 		memset((char *)dst + n, 0, ksize - n);
+	return 0;
+}
+
+/*
+ * copy_nofault(): the jump buffer is per thread and armed only for the
+ * duration of the memcpy, so a fault anywhere else is not ours.
+ */
+static __thread sigjmp_buf nofault_jmp;
+static __thread volatile sig_atomic_t nofault_armed;
+static struct sigaction old_segv, old_bus;
+static bool nofault_installed;
+static DEFINE_LOCK_CLASS(nofault_class, LOCK_RANK_LEAF);
+static struct mutex nofault_lock = { PTHREAD_MUTEX_INITIALIZER,
+				     &nofault_class };
+
+static void nofault_chain(int sig, siginfo_t *si, void *uc,
+			  struct sigaction *old)
+{
+	if (old->sa_flags & SA_SIGINFO)
+		old->sa_sigaction(sig, si, uc);
+	else if (old->sa_handler == SIG_IGN)
+		return;
+	else if (old->sa_handler != SIG_DFL)
+		old->sa_handler(sig);
+	else
+		/* Returning re-executes the access, which now kills us. */
+		sys_signal_default(sig);
+}
+
+static void nofault_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (nofault_armed) {
+		nofault_armed = 0;
+		siglongjmp(nofault_jmp, sig);
+	}
+	nofault_chain(sig, si, uc, sig == SIGBUS ? &old_bus : &old_segv);
+}
+
+int copy_nofault_init(void)
+{
+	struct sigaction sa;
+	int rc = 0;
+
+	if (__atomic_load_n(&nofault_installed, __ATOMIC_ACQUIRE))
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = nofault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	mutex_lock(&nofault_lock);
+	if (!nofault_installed) {
+		rc = sys_sigaction(SIGBUS, &sa, &old_bus);
+		if (!rc) {
+			rc = sys_sigaction(SIGSEGV, &sa, &old_segv);
+			if (rc)
+				sys_sigaction(SIGBUS, &old_bus, NULL);
+		}
+		if (!rc)
+			__atomic_store_n(&nofault_installed, true,
+					 __ATOMIC_RELEASE);
+	}
+	mutex_unlock(&nofault_lock);
+	return rc;
+}
+
+int copy_nofault(void *dst, const void *src, size_t len)
+{
+	if (sigsetjmp(nofault_jmp, 0))
+		return -EFAULT; /* the handler disarmed */
+	nofault_armed = 1;
+	__asm__ volatile("" ::: "memory");
+	memcpy(dst, src, len);
+	__asm__ volatile("" ::: "memory");
+	nofault_armed = 0;
 	return 0;
 }

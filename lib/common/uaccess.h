@@ -30,4 +30,22 @@ int copy_to_user(void *udst, const void *src, size_t len);
 int copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 			  size_t usize);
 
+/*
+ * copy_nofault() - memcpy that survives a fault on either side
+ *
+ * For memory the kernel will not walk for us: process_vm_readv() goes
+ * through GUP, which refuses memfd_secret pages and faults on a private
+ * page of a store's host view by design. Emulated DMA and accesses to such
+ * memory copy with plain loads and stores instead; a SIGSEGV or SIGBUS
+ * taken inside the copy returns -EFAULT from it (the destination may hold
+ * part of the data). Any other SIGSEGV or SIGBUS goes to the handler that
+ * was installed before ours, or gets the default action.
+ *
+ * copy_nofault_init() installs the process-wide handler; it must have
+ * succeeded (0) before copy_nofault() is used, and may be called again
+ * after a failure. Return: 0 or -errno from sigaction.
+ */
+int copy_nofault_init(void);
+int copy_nofault(void *dst, const void *src, size_t len);
+
 #endif

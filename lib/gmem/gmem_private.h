@@ -111,8 +111,19 @@ void gmem_unlock_conversions(struct pm_gmem *g);
  * length. -EINVAL past the end.
  */
 int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len);
-/* The open store whose private or shared backing is the file @fd refers
- * to, or NULL. */
-struct pm_gmem *gmem_find_by_fd(int fd);
+/*
+ * The same by the committed state alone, ignoring a conversion in
+ * progress: the run from @offset that is private (1) or shared (0). A
+ * notifier uses it to tell the pages a conversion changes from those
+ * already in the target state.
+ */
+int gmem_private_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len);
+/*
+ * The open store whose private or shared backing is the file @fd refers
+ * to in *@out, or NULL. Return: 0, or -errno when @fd cannot be looked at
+ * (callers must not then treat it as an ordinary file: it may be a
+ * store's private fd).
+ */
+int gmem_find_by_fd(int fd, struct pm_gmem **out);
 
 #endif

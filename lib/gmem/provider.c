@@ -388,7 +388,8 @@ void gmem_unlock_conversions(struct pm_gmem *g)
 	mutex_unlock(&g->convert_lock);
 }
 
-int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
+static int state_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len,
+		     bool window)
 {
 	struct interval_tree_node *n;
 	u64 end, stop;
@@ -410,7 +411,7 @@ int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
 		stop = n ? n->start : end;
 	}
 	/* Pages in a conversion window count as not shared. */
-	if (g->converting) {
+	if (window && g->converting) {
 		if (shared && g->conv_start <= offset && g->conv_last >= offset) {
 			shared = 0;
 			stop = g->conv_last + 1 < end ? g->conv_last + 1 : end;
@@ -422,4 +423,16 @@ int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
 	*len = stop - offset;
 	mutex_unlock(&g->state_lock);
 	return shared;
+}
+
+int gmem_shared_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
+{
+	return state_run(g, offset, limit, len, true);
+}
+
+int gmem_private_run(struct pm_gmem *g, u64 offset, u64 limit, u64 *len)
+{
+	int shared = state_run(g, offset, limit, len, false);
+
+	return shared < 0 ? shared : !shared;
 }

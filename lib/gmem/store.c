@@ -96,13 +96,15 @@ static void stores_del(struct pm_gmem *g)
 	mutex_unlock(&stores_lock);
 }
 
-struct pm_gmem *gmem_find_by_fd(int fd)
+int gmem_find_by_fd(int fd, struct pm_gmem **out)
 {
 	struct pm_gmem *g;
 	struct stat st;
+	int rc;
 
-	if (sys_fstat(fd, &st))
-		return NULL;
+	rc = sys_fstat(fd, &st);
+	if (rc)
+		return rc;
 	mutex_lock(&stores_lock);
 	for (g = stores; g; g = g->registry_next)
 		if (((u64)st.st_dev == g->priv_dev &&
@@ -111,7 +113,8 @@ struct pm_gmem *gmem_find_by_fd(int fd)
 		     (u64)st.st_ino == g->shared_ino))
 			break;
 	mutex_unlock(&stores_lock);
-	return g;
+	*out = g;
+	return 0;
 }
 
 /* A maximal run of pages that change state in one conversion. */

@@ -52,7 +52,6 @@
 #include "common/lock_ranks.h"
 #include "common/overflow.h"
 #include "common/sys.h"
-#include "common/uaccess.h"
 #include "gmem/gmem_private.h"
 #include "iommufd_private.h"
 
@@ -241,7 +240,7 @@ static int map_run(struct iopt_area *area, struct iommu_domain *d, u64 iova,
 	int rc;
 
 	if (pages->type != IOPT_ADDRESS_GMEM || d->can_cut || !pages->gmem)
-		return d->ops->map(d, iova, kva, len, area->iommu_prot);
+		return iommu_map(d, iova, kva, len, area->iommu_prot);
 	granule = pm_gmem_granule(pages->gmem);
 	while (done < len) {
 		/* Up to the next granule boundary of the store offset. */
@@ -250,11 +249,11 @@ static int map_run(struct iopt_area *area, struct iommu_domain *d, u64 iova,
 
 		if (n > len - done)
 			n = len - done;
-		rc = d->ops->map(d, iova + done, kva + done, n,
+		rc = iommu_map(d, iova + done, kva + done, n,
 				 area->iommu_prot);
 		if (rc) {
 			if (done)
-				d->ops->unmap(d, iova, done);
+				iommu_unmap(d, iova, done);
 			return rc;
 		}
 		done += n;
@@ -300,9 +299,9 @@ static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 					void *cur;
 					int prot;
 
-					if (d->ops->iova_to_kva(d, p, &cur,
-								&prot)) {
-						rc = d->ops->map(
+					if (iommu_iova_to_kva(d, p, &cur,
+							      &prot)) {
+						rc = iommu_map(
 							d, p, kva + (p - iova),
 							n, area->iommu_prot);
 						if (rc)
@@ -314,7 +313,7 @@ static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 				rc = map_run(area, d, iova, kva, run);
 				if (rc) {
 					if (iova > iopt_area_iova(area))
-						d->ops->unmap(
+						iommu_unmap(
 							d, iopt_area_iova(area),
 							iova - iopt_area_iova(area));
 					return rc;
@@ -330,7 +329,7 @@ static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 
 static void unfill_domain(struct iopt_area *area, struct iommu_domain *d)
 {
-	d->ops->unmap(d, iopt_area_iova(area), iopt_area_length(area));
+	iommu_unmap(d, iopt_area_iova(area), iopt_area_length(area));
 }
 
 /* Pin the area and map it into every domain, or change nothing. */
@@ -510,7 +509,7 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			int iommu_prot, unsigned int flags)
 {
 	struct iopt_pages *pages;
-	struct pm_gmem *g;
+	struct pm_gmem *g = NULL;
 	u64 last;
 	int rc;
 
@@ -519,8 +518,12 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	rc = range_last(start, length, &last);
 	if (rc)
 		return rc;
+	if (fd < 0)
+		return -EBADF;
 	/* A store's fd maps the store: private pages stay out of reach. */
-	g = fd >= 0 ? gmem_find_by_fd(fd) : NULL;
+	rc = gmem_find_by_fd(fd, &g);
+	if (rc)
+		return rc;
 	if (g)
 		return iopt_map_gmem_pages(ictx, iopt, iova, g, start, length,
 					   iommu_prot, flags);
@@ -1264,9 +1267,8 @@ int iopt_access_rw(struct io_pagetable *iopt, u64 iova, void *data,
 				rc = -EFAULT;
 				break;
 			}
-			/* The source may be gone (munmap): copy fault-safely. */
-			rc = write ? copy_to_user(kva, buf + (cur - iova), run) :
-				     copy_from_user(buf + (cur - iova), kva, run);
+			rc = iopt_pages_copy(area->pages, kva,
+					     buf + (cur - iova), run, write);
 			cur += run;
 		}
 	}
@@ -1277,48 +1279,197 @@ out:
 
 /* ------------------------------------------------- gmem invalidation */
 
-int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
-			 u64 offset, u64 length, bool begin, int result)
+/* The part of @area that store range [offset, ev_last] covers, as IOVAs. */
+static bool area_event_range(struct iopt_area *area, u64 offset, u64 ev_last,
+			     u64 *iova, u64 *iova_last)
 {
-	bool drop = ev == PM_GMEM_EV_TO_PRIVATE || ev == PM_GMEM_EV_TRUNCATE ||
-		    ev == PM_GMEM_EV_CLOSE;
-	bool refill = !begin && ((ev == PM_GMEM_EV_TO_SHARED && !result) ||
-				 (ev == PM_GMEM_EV_TO_PRIVATE && result));
-	struct iopt_area *area;
-	u64 ev_last;
+	u64 s0 = area->pages->start + area->page_offset;
+	u64 s1 = s0 + iopt_area_length(area) - 1;
+	u64 a = offset > s0 ? offset : s0;
+	u64 b = ev_last < s1 ? ev_last : s1;
 
-	if ((begin && !drop) || (!begin && !refill) || !length)
-		return 0;
-	ev_last = offset + length - 1;
-	/* The store's conversion lock is held: pages->areas is stable. */
+	if (a > b)
+		return false;
+	*iova = iopt_area_iova(area) + (a - s0);
+	*iova_last = *iova + (b - a);
+	return true;
+}
+
+/*
+ * Unmap from @d the pages of [iova, last] that are private by the store's
+ * committed state: what premap_private() mapped for a conversion to
+ * shared that then failed (the state is back as it was).
+ */
+static void unmap_private_runs(struct iopt_area *area, struct iommu_domain *d,
+			       u64 iova, u64 last)
+{
+	while (iova <= last) {
+		u64 run;
+		int priv = gmem_private_run(area->pages->gmem,
+					    area->pages->start +
+						    area_offset(area, iova),
+					    last - iova + 1, &run);
+
+		if (priv < 0)
+			return;
+		if (priv)
+			iommu_unmap(d, iova, run);
+		if (run > last - iova)
+			return;
+		iova += run;
+	}
+}
+
+/*
+ * Map into @d the pages of [iova, last] that a conversion to shared is
+ * about to make shared (those private now), or change nothing.
+ */
+static int premap_private(struct iopt_area *area, struct iommu_domain *d,
+			  u64 iova, u64 last)
+{
+	u64 cur = iova;
+
+	while (cur <= last) {
+		u64 off = area_offset(area, cur), run;
+		int rc = gmem_private_run(area->pages->gmem,
+					  area->pages->start + off,
+					  last - cur + 1, &run);
+
+		if (rc > 0)
+			rc = map_run(area, d, cur, iopt_pages_kva(area->pages, off),
+				     run);
+		if (rc < 0) {
+			if (cur > iova)
+				unmap_private_runs(area, d, iova, cur - 1);
+			return rc;
+		}
+		if (run > last - cur)
+			break;
+		cur += run;
+	}
+	return 0;
+}
+
+/*
+ * Undo premap_private() on every area of @pages and domain before
+ * (@stop_area, @stop_domain), in the order iopt_gmem_invalidate() went.
+ */
+static void undo_premap(struct iopt_pages *pages, u64 offset, u64 ev_last,
+			struct iopt_area *stop_area, unsigned int stop_domain)
+{
+	struct iopt_area *area;
+
 	list_for_each_entry(area, &pages->areas, pages_item) {
 		struct io_pagetable *iopt = area->iopt;
-		u64 s0 = pages->start + area->page_offset;
-		u64 s1 = s0 + iopt_area_length(area) - 1;
-		u64 a = offset > s0 ? offset : s0;
-		u64 b = ev_last < s1 ? ev_last : s1;
 		u64 iova, iova_last;
 		unsigned int i;
 
-		if (a > b)
+		if (area_event_range(area, offset, ev_last, &iova,
+				     &iova_last)) {
+			down_read(&iopt->domains_rwsem);
+			for (i = 0; i < iopt->nr_domains; i++) {
+				if (area == stop_area && i == stop_domain)
+					break;
+				unmap_private_runs(area, iopt->domains[i],
+						   iova, iova_last);
+			}
+			up_read(&iopt->domains_rwsem);
+		}
+		if (area == stop_area)
+			return;
+	}
+}
+
+/*
+ * The store's notifier (called with its conversion lock held, so
+ * pages->areas is stable):
+ *
+ *   to private, truncate, close: begin asks accesses to let go and removes
+ *     the translations (draining DMA in flight); an aborted conversion to
+ *     private maps the pages again in end.
+ *   punch: begin drains DMA in flight; the translations stay (the pages
+ *     stay shared, with new zeroed content).
+ *   to shared: begin maps the pages that will become shared, so that a
+ *     failure to map refuses the conversion instead of leaving shared pages
+ *     unreachable after it. Until the store commits, those translations
+ *     reach holes of the host view, which fault: no DMA sees the page
+ *     before it is shared. A conversion that fails later unmaps them in end.
+ */
+int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
+			 u64 offset, u64 length, bool begin, int result)
+{
+	bool to_shared = ev == PM_GMEM_EV_TO_SHARED;
+	bool refill = !begin && ev == PM_GMEM_EV_TO_PRIVATE && result;
+	bool unpremap = !begin && to_shared && result;
+	struct iopt_area *area;
+	u64 ev_last;
+
+	if (!length || (!begin && !refill && !unpremap))
+		return 0;
+	ev_last = offset + length - 1;
+	if (unpremap) {
+		undo_premap(pages, offset, ev_last, NULL, 0);
+		return 0;
+	}
+	list_for_each_entry(area, &pages->areas, pages_item) {
+		struct io_pagetable *iopt = area->iopt;
+		u64 iova, iova_last;
+		unsigned int i;
+		int rc;
+
+		if (!area_event_range(area, offset, ev_last, &iova, &iova_last))
 			continue;
-		iova = iopt_area_iova(area) + (a - s0);
-		iova_last = iova + (b - a);
 		/* Accesses let go first (their unmap callback). */
-		if (begin && area->num_accesses)
+		if (begin && area->num_accesses && !to_shared &&
+		    ev != PM_GMEM_EV_PUNCH)
 			iommufd_access_notify_unmap(iopt, iova,
 						    iova_last - iova + 1);
 		down_read(&iopt->domains_rwsem);
 		for (i = 0; i < iopt->nr_domains; i++) {
 			struct iommu_domain *d = iopt->domains[i];
 
-			if (begin)
-				d->ops->unmap(d, iova, iova_last - iova + 1);
-			else if (area->pages)
-				fill_domain_range(area, d, iova, iova_last,
-						  true);
+			if (begin && to_shared) {
+				rc = premap_private(area, d, iova, iova_last);
+				if (rc) {
+					up_read(&iopt->domains_rwsem);
+					undo_premap(pages, offset, ev_last,
+						    area, i);
+					return rc;
+				}
+			} else if (begin && ev == PM_GMEM_EV_PUNCH) {
+				iommu_drain(d);
+			} else if (begin) {
+				iommu_unmap(d, iova, iova_last - iova + 1);
+			} else if (fill_domain_range(area, d, iova, iova_last,
+						     true)) {
+				/*
+				 * Out of memory while restoring translations
+				 * of an aborted conversion: the call already
+				 * fails; DMA to these shared pages faults
+				 * (unmapped) until they are mapped again.
+				 */
+				pr_err("iommufd: aborted conversion: cannot "
+				       "restore iova 0x%llx-0x%llx",
+				       (unsigned long long)iova,
+				       (unsigned long long)iova_last);
+			}
 		}
 		up_read(&iopt->domains_rwsem);
 	}
 	return 0;
+}
+
+bool iopt_iova_is_private(struct io_pagetable *iopt, u64 iova)
+{
+	struct iopt_area *area;
+	bool priv = false;
+	u64 run;
+
+	down_read(&iopt->iova_rwsem);
+	area = iopt_area_iter_first(iopt, iova, iova);
+	if (area && area->pages && area->pages->type == IOPT_ADDRESS_GMEM)
+		priv = iopt_pages_run(area->pages, area_offset(area, iova), 1,
+				      &run) == 0;
+	up_read(&iopt->iova_rwsem);
+	return priv;
 }

@@ -275,6 +275,7 @@ struct iopt_pages {
 	enum iopt_address_type type;
 	enum iopt_pages_account account_mode;
 	bool writable;
+	bool secret; /* FILE: memfd_secret, beyond GUP's reach */
 	u64 npages;
 	u64 npinned;	  /* pages pinned now */
 	u64 last_npinned; /* pages charged */
@@ -305,6 +306,13 @@ int iopt_alloc_file_pages(int fd, u64 start, u64 length, bool writable,
 			  struct iopt_pages **out);
 int iopt_alloc_gmem_pages(struct pm_gmem *g, u64 offset, u64 length,
 			  bool writable, struct iopt_pages **out);
+/*
+ * Copy @len bytes between @buf and @kva, an address iopt_pages_kva() gave
+ * for @pages, without trusting the source still to be there.
+ * Return: 0 or -EFAULT.
+ */
+int iopt_pages_copy(struct iopt_pages *pages, u8 *kva, void *buf, u64 len,
+		    bool write);
 void iopt_get_pages_ref(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
 /* The byte address in the source that index 0 of @pages stands for. */
@@ -357,6 +365,14 @@ struct iommu_domain_ops {
 struct iommu_domain {
 	const struct iommu_domain_ops *ops;
 	/*
+	 * DMA in flight holds dma_lock for read, from translation to the end
+	 * of its copy; iommu_unmap() takes it for write, so an unmap returns
+	 * only after DMA through the range has drained, and flushes the
+	 * IOTLBs on iotlbs (protected by dma_lock) before releasing it.
+	 */
+	struct rwlock dma_lock;
+	struct list_head iotlbs;
+	/*
 	 * The domain can unmap any page-aligned part of an earlier map (a
 	 * "cut"). Without it, the core maps gmem pages one conversion granule
 	 * at a time, so that a conversion's unmap is always a union of whole
@@ -367,6 +383,42 @@ struct iommu_domain {
 	u64 aperture_start, aperture_end;
 	void *owner; /* the hwpt */
 };
+
+/*
+ * iommu.c: the IOMMU core between io_pagetable and the domains, as Linux's
+ * drivers/iommu/iommu.c: every map and unmap of a domain goes through it.
+ */
+void iommu_domain_init(struct iommu_domain *d, const struct iommu_domain_ops *ops);
+int iommu_map(struct iommu_domain *d, u64 iova, void *kva, u64 len, int prot);
+/* Drains DMA in flight and flushes IOTLBs for the range; never fails. */
+u64 iommu_unmap(struct iommu_domain *d, u64 iova, u64 len);
+int iommu_iova_to_kva(struct iommu_domain *d, u64 iova, void **kva,
+		      int *prot);
+/* Wait for every DMA in flight through @d (punch-hole). */
+void iommu_drain(struct iommu_domain *d);
+/* A gmem page at @iova that is private (or converting) right now. */
+bool iopt_iova_is_private(struct io_pagetable *iopt, u64 iova);
+
+/*
+ * An IOTLB: a direct-mapped cache of 4 KiB translations in front of a
+ * domain, one per device. An entry is one 64-bit word (tag, host page,
+ * permissions) read and written atomically, so DMA threads of a device
+ * share it without a lock; it is filled under dma_lock (read) and
+ * flushed under dma_lock (write).
+ */
+#define IOTLB_ENTRIES 1024
+struct iotlb {
+	u64 entry[IOTLB_ENTRIES];
+	struct list_head domain_item; /* in domain->iotlbs */
+	struct iommu_domain *domain;
+	u64 hits, misses, invalidations; /* relaxed atomics */
+};
+
+void iotlb_attach(struct iotlb *tlb, struct iommu_domain *d);
+void iotlb_detach(struct iotlb *tlb);
+/* Translate @iova for DMA: 0 and the host address, or -ENOENT/-EPERM.
+ * Called with the domain's dma_lock held for read. */
+int iotlb_translate(struct iotlb *tlb, u64 iova, bool write, u8 **kva);
 
 /* Accesses ------------------------------------------------------------- */
 
@@ -653,5 +705,33 @@ void iommufd_test_syz_conv_iova_id(struct iommufd_ucmd *ucmd, u32 ioas_id,
 				   u64 *iova, u32 *flags);
 
 /* ------ end of the additions for hw_pagetable.c, device.c, selftest.c -- */
+
+/* emu_domain.c: the emulated IOMMU's paging domain */
+
+struct io_pgtable_stats;
+
+/*
+ * A paging domain of the emulated IOMMU: an x86-64-like IO page table
+ * (io_pgtable.h) with the leaf sizes of @pgsize_bitmap (a subset of
+ * SZ_4K | SZ_2M | SZ_1G with SZ_4K; 0 for all three), aperture
+ * [0, 2^48 - 1], can_cut. Return: the domain, ERR_PTR(-EINVAL/-ENOMEM).
+ */
+struct iommu_domain *emu_domain_alloc(u64 pgsize_bitmap);
+/* Its page table's figures (tables, leaves, cut reserve). */
+void emu_domain_get_stats(struct iommu_domain *d,
+			  struct io_pgtable_stats *stats);
+
+/* ------------------------------------------- end of emu_domain.c additions */
+
+/* ------------------------------------------ vfio_compat.c (VFIO type1) */
+
+/*
+ * IOMMU_VFIO_IOAS: GET, SET or CLEAR the IOAS that the VFIO type1 ioctls
+ * act on (ictx->vfio_ioas). iommufd_vfio_ioctl(), declared above, is in
+ * vfio_compat.c too.
+ */
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+
+/* ------------------------------------------- end of vfio_compat.c additions */
 
 #endif

@@ -137,17 +137,6 @@ static void iommufd_object_destroy(struct iommufd_object *obj)
 	kfree(obj);
 }
 
-/*
- * VFIO type1 compatibility comes with the /dev/iommu shim; until then every
- * number below the iommufd range is ENOTTY, as on a kernel without
- * CONFIG_IOMMUFD_VFIO_CONTAINER.
- */
-int iommufd_vfio_ioctl(struct iommufd_ctx *ictx __unused,
-		       unsigned int cmd __unused, void *arg __unused)
-{
-	return -ENOTTY;
-}
-
 /* ----------------------------------------------------------- object table */
 
 /* The live object in slot @id, or NULL. Called with ctx->lock held. */
@@ -563,6 +552,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_CMD(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
 		    struct iommu_ioas_unmap, length),
 	IOMMUFD_CMD(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+	IOMMUFD_CMD(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
+		    __reserved),
 	IOMMUFD_CMD(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
 		    struct iommu_hwpt_alloc, __reserved),
 	IOMMUFD_CMD(IOMMU_GET_HW_INFO, iommufd_get_hw_info,

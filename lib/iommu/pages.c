@@ -9,7 +9,9 @@
  * source:
  *   USER  the caller's memory at a page-aligned address (IOMMU_IOAS_MAP);
  *   FILE  a memfd, hugetlbfs memfd, memfd_secret or host-mappable
- *         guest_memfd, by (fd, offset) (IOMMU_IOAS_MAP_FILE);
+ *         guest_memfd, by (fd, offset) (IOMMU_IOAS_MAP_FILE); GUP refuses
+ *         memfd_secret, so it is faulted in and copied by plain loads and
+ *         stores (secret_fault_in(), iopt_pages_copy());
  *   GMEM  a privmem gmem store, by (store, offset): MAP_FILE on a store's
  *         fd, or pm_ioas_map_gmem().
  * Several areas, in one IOAS or several (IOMMU_IOAS_COPY), share one
@@ -58,6 +60,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include "common/log.h"
+#include "common/uaccess.h"
 #include "common/lock_ranks.h"
 #include "common/overflow.h"
 #include "common/sys.h"
@@ -209,7 +212,8 @@ int iopt_alloc_user_pages(void *uptr, u64 length, bool writable,
  * can map (GUEST_MEMFD_FLAG_MMAP | INIT_SHARED). A guest_memfd or shared
  * memfd that belongs to a gmem store is mapped through the store instead.
  */
-static int check_dma_file(int fd, bool writable, u64 end, u64 *blksize)
+static int check_dma_file(int fd, bool writable, u64 end, u64 *blksize,
+			  bool *secret)
 {
 	char path[64], link[256];
 	struct statfs sfs;
@@ -243,14 +247,20 @@ static int check_dma_file(int fd, bool writable, u64 end, u64 *blksize)
 		return -EPERM;
 	if ((fl & O_ACCMODE) == O_WRONLY)
 		return -EPERM;
+	/* EINVAL: a file that takes no seals (guest_memfd, memfd_secret). */
 	seals = sys_fcntl(fd, F_GET_SEALS, 0);
-	if (writable && seals > 0 &&
+	if (seals == -EINVAL)
+		seals = 0;
+	if (seals < 0)
+		return (int)seals;
+	if (writable &&
 	    (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		return -EPERM;
 	if ((u64)st.st_size < end)
 		return -EINVAL;
 	*blksize = st.st_blksize > (blksize_t)PAGE_SIZE ? (u64)st.st_blksize :
 							  PAGE_SIZE;
+	*secret = strstr(link, "secretmem") != NULL;
 	return 0;
 }
 
@@ -260,6 +270,7 @@ int iopt_alloc_file_pages(int fd, u64 start, u64 length, bool writable,
 	struct pages_registry_entry *e;
 	struct iopt_pages *pages;
 	u64 first, npages, blksize;
+	bool secret;
 	int rc, dfd;
 
 	if (fd < 0)
@@ -267,9 +278,14 @@ int iopt_alloc_file_pages(int fd, u64 start, u64 length, bool writable,
 	rc = page_cover(start, length, &first, &npages);
 	if (rc)
 		return rc;
-	rc = check_dma_file(fd, writable, start + length, &blksize);
+	rc = check_dma_file(fd, writable, start + length, &blksize, &secret);
 	if (rc)
 		return rc;
+	if (secret) {
+		rc = copy_nofault_init();
+		if (rc)
+			return rc;
+	}
 	e = kzalloc(sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -294,6 +310,7 @@ int iopt_alloc_file_pages(int fd, u64 start, u64 length, bool writable,
 	}
 	registry_add(e, pages);
 	pages->fd = dfd;
+	pages->secret = secret;
 	pages->start = first;
 	/* hugetlbfs maps whole huge pages: map the aligned cover. */
 	pages->map_skew = first - ALIGN_DOWN(first, blksize);
@@ -429,6 +446,34 @@ int iopt_pages_run(struct iopt_pages *pages, u64 offset, u64 limit, u64 *len)
 	return gmem_shared_run(pages->gmem, pages->start + offset, limit, len);
 }
 
+/*
+ * memfd_secret pages are outside the kernel's direct map, so GUP (and with
+ * it MADV_POPULATE_* and process_vm_readv) refuses them, and the kernel
+ * makes every secretmem mapping VM_LOCKED at mmap. Pinning them is
+ * touching each page through our own mapping; they stay locked.
+ */
+static int secret_fault_in(u8 *addr, u64 len)
+{
+	u64 off;
+	u8 b;
+
+	for (off = 0; off < len; off += PAGE_SIZE)
+		if (copy_nofault(&b, addr + off, 1))
+			return -EFAULT;
+	return 0;
+}
+
+int iopt_pages_copy(struct iopt_pages *pages, u8 *kva, void *buf, u64 len,
+		    bool write)
+{
+	/* USER memory may be gone (munmap): the kernel checks for us. */
+	if (!pages->secret)
+		return write ? copy_to_user(kva, buf, len) :
+			       copy_from_user(buf, kva, len);
+	return write ? copy_nofault(kva, buf, len) :
+		       copy_nofault(buf, kva, len);
+}
+
 /* Pin the source pages [first, last] (indexes); the holes of users_itree. */
 static int pin_source(struct iopt_pages *pages, u64 first, u64 last)
 {
@@ -444,6 +489,8 @@ static int pin_source(struct iopt_pages *pages, u64 first, u64 last)
 		if (rc)
 			return rc;
 		addr = pages->file_kva + pages->map_skew + first * PAGE_SIZE;
+		if (pages->secret)
+			return secret_fault_in(addr, len);
 	} else {
 		addr = pages->uptr + first * PAGE_SIZE;
 	}
@@ -465,7 +512,8 @@ static void unpin_source(struct iopt_pages *pages, u64 first, u64 last)
 
 	if (pages->type == IOPT_ADDRESS_USER)
 		sys_munlock(pages->uptr + first * PAGE_SIZE, len);
-	else if (pages->type == IOPT_ADDRESS_FILE && pages->file_kva)
+	else if (pages->type == IOPT_ADDRESS_FILE && pages->file_kva &&
+		 !pages->secret)
 		sys_munlock(pages->file_kva + pages->map_skew +
 				    first * PAGE_SIZE,
 			    len);

@@ -350,7 +350,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev,
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&mock->lock, &mock_domain_class);
-	mock->domain.ops = &mock_domain_ops;
+	iommu_domain_init(&mock->domain, &mock_domain_ops);
 	mock->domain.aperture_start = MOCK_APERTURE_START;
 	mock->domain.aperture_end = MOCK_APERTURE_LAST;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
