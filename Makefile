@@ -2,7 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps run test test-quick install clean
+.PHONY: all deps run test test-quick test-tsan install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -21,6 +21,10 @@ run: deps all
 test: deps
 	@scripts/run-tests.sh
 
+# The stress suite under ThreadSanitizer for 60 seconds a test.
+test-tsan: deps
+	@ONLY_TSAN=1 PM_STRESS_SECONDS=$${PM_STRESS_SECONDS:-60} scripts/run-tests.sh
+
 # Only the normal build (faster while developing).
 test-quick: deps all
 	meson test -C $(BUILD) --print-errorlogs
@@ -29,4 +33,4 @@ install: all
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-*
+	rm -rf $(BUILD) $(ASAN_BUILD) build-tsan build-*

@@ -1,12 +1,16 @@
 #!/bin/bash
 # `make test`: every meson suite in a normal build and in an ASan+UBSan build
-# (separate build directories), then one summary line over all of them.
-# Fails if any build or any test fails.
+# (separate build directories), the stress suite in a ThreadSanitizer build,
+# then one summary line over all of them. Fails if any build or any test
+# fails. PM_STRESS_SECONDS sets the stress duration (default: 2 s a test;
+# `make test-tsan` runs only the TSan pass, for 60 s).
 set -u
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
+TSAN_BUILD=${TSAN_BUILD:-build-tsan}
+ONLY_TSAN=${ONLY_TSAN:-0}
 status=0
 logs=()
 
@@ -47,9 +51,10 @@ setup() { # dir, meson options...
 	fi
 }
 
-run_build() { # name, dir, meson options...
-	local name=$1 dir=$2
-	shift 2
+run_build() { # name, dir, suites ('' for all), meson options...
+	local name=$1 dir=$2 suites=() s
+	for s in $3; do suites+=(--suite "$s"); done
+	shift 3
 	echo "== $name build ($dir)"
 	if ! setup "$dir" "$@" || ! ninja -C "$dir" >"$dir.ninja.log" 2>&1; then
 		tail -n 40 "$dir.ninja.log" 2>/dev/null
@@ -58,16 +63,23 @@ run_build() { # name, dir, meson options...
 		return
 	fi
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+	meson test -C "$dir" --print-errorlogs --num-processes 2 \
+		"${suites[@]}" || status=1
 	logs+=("$dir/meson-logs/testlog.json")
 }
 
-run_build normal "$BUILD"
-# UBSan findings must fail the test, not just print.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-	run_build asan "$ASAN_BUILD" -Db_sanitize=address,undefined \
-	-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined
+if [ "$ONLY_TSAN" != 1 ]; then
+	run_build normal "$BUILD" ''
+	# UBSan findings must fail the test, not just print.
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		run_build asan "$ASAN_BUILD" '' -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined
+fi
+# The races of untrusted DMA against conversion, unmap and punch, under
+# ThreadSanitizer: any report fails the test.
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+	run_build tsan "$TSAN_BUILD" stress -Db_sanitize=thread -Db_lundef=false
 
 python3 scripts/test-summary.py "${logs[@]}" || status=1
 exit $status

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 #include "lock_ranks.h"
 #include "mutex.h"
 #include "uaccess.h"
@@ -96,6 +97,15 @@ static void nofault_handler(int sig, siginfo_t *si, void *uc)
 {
 	if (nofault_armed) {
 		nofault_armed = 0;
+		/*
+		 * Leave with the mask the copy ran under. The kernel blocked
+		 * the handler's sa_mask, and an interposed runtime (TSan) may
+		 * have blocked every signal; sigsetjmp(..., 0) restores none
+		 * of it, and saving the mask on every copy costs a system
+		 * call. Never injected: this is a signal handler.
+		 */
+		pthread_sigmask(SIG_SETMASK,
+				&((ucontext_t *)uc)->uc_sigmask, NULL);
 		siglongjmp(nofault_jmp, sig);
 	}
 	nofault_chain(sig, si, uc, sig == SIGBUS ? &old_bus : &old_segv);
@@ -128,14 +138,50 @@ int copy_nofault_init(void)
 	return rc;
 }
 
+/*
+ * copy_nofault() moves data between guest (or device) memory and a
+ * buffer. Guest memory is shared with the guest and every device by
+ * design, as in hardware: concurrent DMA to one page is the guest's
+ * business, not a race in privmem. ThreadSanitizer is told to ignore these
+ * accesses (as KCSAN's data_race() marks such accesses in the kernel);
+ * everything else stays checked.
+ */
+#ifdef __SANITIZE_THREAD__
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define shared_memory_begin()                                                  \
+	do {                                                                   \
+		AnnotateIgnoreReadsBegin(__FILE__, __LINE__);                  \
+		AnnotateIgnoreWritesBegin(__FILE__, __LINE__);                 \
+	} while (0)
+#define shared_memory_end()                                                    \
+	do {                                                                   \
+		AnnotateIgnoreWritesEnd(__FILE__, __LINE__);                   \
+		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);                    \
+	} while (0)
+#else
+#define shared_memory_begin() do { } while (0)
+#define shared_memory_end() do { } while (0)
+#endif
+
 int copy_nofault(void *dst, const void *src, size_t len)
 {
 	if (sigsetjmp(nofault_jmp, 0))
-		return -EFAULT; /* the handler disarmed */
+		/*
+		 * The handler disarmed. No shared_memory_end(): TSan clears
+		 * the thread's ignore state when it enters a signal handler
+		 * and restores it only when the handler returns, which ours
+		 * does not.
+		 */
+		return -EFAULT;
+	shared_memory_begin();
 	nofault_armed = 1;
 	__asm__ volatile("" ::: "memory");
 	memcpy(dst, src, len);
 	__asm__ volatile("" ::: "memory");
 	nofault_armed = 0;
+	shared_memory_end();
 	return 0;
 }
