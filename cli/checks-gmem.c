@@ -59,10 +59,14 @@ static int touch_fn(void *arg)
 
 /*
  * Does reading @p in a child die of SIGBUS? The child shares our address
- * space (CLONE_VM): the host view is not inherited across fork.
+ * space (CLONE_VM): the host view is not inherited across fork. It starts
+ * with the default SIGBUS and SIGSEGV actions, set around the clone: a
+ * handler installed in this process (the sanitizers install theirs) would
+ * otherwise turn the signal death into an exit status.
  */
 static bool child_faults(const char *p)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_bus, old_segv;
 	size_t stack_size = 1 << 16;
 	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -71,12 +75,37 @@ static bool child_faults(const char *p)
 
 	if (stack == MAP_FAILED)
 		return false;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGBUS, &dfl, &old_bus);
+	sigaction(SIGSEGV, &dfl, &old_segv);
 	pid = clone(touch_fn, stack + stack_size, CLONE_VM | SIGCHLD,
 		    (void *)p);
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	munmap(stack, stack_size);
 	return pid > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/* Mappings (VMAs) of this process overlapping [p, p + len), or -1. */
+static long vmas_in_range(const char *p, uint64_t len)
+{
+	uintptr_t lo = (uintptr_t)p, hi = lo + len;
+	char line[512];
+	long n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < hi && e > lo)
+			n++;
+	}
+	fclose(f);
+	return n;
 }
 
 static bool all_zero(const char *p, size_t len)
@@ -87,6 +116,19 @@ static bool all_zero(const char *p, size_t len)
 		if (p[i])
 			return false;
 	return true;
+}
+
+/* Why a backend did not work, in words a reader can act on. */
+static const char *backend_why(enum pm_gmem_backend b, int rc)
+{
+	if (rc == -ENOSPC && b == PM_GMEM_HUGETLB_2M)
+		return "no free 2 MiB huge pages (vm.nr_hugepages)";
+	if (rc == -ENOSPC && b == PM_GMEM_HUGETLB_1G)
+		return "no free 1 GiB huge pages (hugepages-1048576kB/"
+		       "nr_hugepages)";
+	if (rc == -EOPNOTSUPP)
+		return "not on this host (privmem -v run says why)";
+	return strerror(-rc);
 }
 
 static void check_backends(struct run_ctx *ctx, struct check_result *r)
@@ -123,7 +165,9 @@ static void check_backends(struct run_ctx *ctx, struct check_result *r)
 			ok++;
 		off += snprintf(line + off, sizeof(line) - off, "%s%s: %s",
 				i ? "; " : "", pm_gmem_backend_name(all[i]),
-				rc ? strerror(-rc) : "ok");
+				rc ? backend_why(all[i], rc) : "ok");
+		if (off >= sizeof(line))
+			off = sizeof(line) - 1;
 	}
 	/* memfd needs nothing but the kernel: it must always work. */
 	if (ok == 0)
@@ -294,6 +338,7 @@ static void check_alternating(struct run_ctx *ctx, struct check_result *r)
 	uint64_t off, size = 1ULL << 30;
 	double t0, t;
 	char *view;
+	long vmas;
 	int rc = 0;
 
 	if (open_store(ctx, size, PM_GMEM_F_INIT_PRIVATE, &g, r))
@@ -308,10 +353,16 @@ static void check_alternating(struct run_ctx *ctx, struct check_result *r)
 			   (unsigned long long)off, strerror(-rc));
 		goto out;
 	}
-	pm_gmem_get_stats(g, &st);
-	if (st.nr_extents != size / PAGE / 2 || !child_faults(view + PAGE) ||
-	    child_faults(view + size - 2 * PAGE)) {
+	rc = pm_gmem_get_stats(g, &st);
+	if (rc || st.nr_extents != size / PAGE / 2 ||
+	    !child_faults(view + PAGE) || child_faults(view + size - 2 * PAGE)) {
 		check_fail(r, "state or host view wrong after alternation");
+		goto out;
+	}
+	vmas = vmas_in_range(view, size);
+	if (vmas != 1) {
+		check_fail(r, "the host view is %ld mappings after alternation, "
+			      "not one", vmas);
 		goto out;
 	}
 	json_object_object_add(ctx->stats, "gmem_alternating_1g_s",

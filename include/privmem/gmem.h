@@ -115,7 +115,8 @@ int pm_gmem_vm_fd(const struct pm_gmem *g);
  */
 void *pm_gmem_host_view(const struct pm_gmem *g);
 
-/* 1 if the page at @offset is private, 0 if shared, or -EINVAL. */
+/* 1 if the page at @offset is private, 0 if shared, or -EINVAL (outside the
+ * store, or no store). */
 int pm_gmem_is_private(struct pm_gmem *g, uint64_t offset);
 
 struct pm_gmem_stats {
@@ -150,7 +151,11 @@ enum {
  * and end. A page held through get_pfn that its holder does not release in
  * begin makes the call fail with -EAGAIN. On any failure nothing changed:
  * states, contents and mappings are as before the call.
- * Return: 0 or -errno.
+ * Return: 0, or -EINVAL/-EOVERFLOW (arguments, nothing called), -EAGAIN (a
+ * page still held), the errno a notifier refused with, -EOPNOTSUPP (KEEP on
+ * a guest_memfd the host cannot map), -ENOSPC (no page for the destination
+ * side, e.g. an empty huge-page pool), -ENOMEM, or the errno of a failing
+ * system call.
  */
 int pm_gmem_convert(struct pm_gmem *g, uint64_t offset, uint64_t length,
 		    enum pm_gmem_state to, uint32_t flags,
@@ -160,7 +165,9 @@ int pm_gmem_convert(struct pm_gmem *g, uint64_t offset, uint64_t length,
  * pm_gmem_populate() - load initial content into private pages
  * The launch path (as KVM's SNP_LAUNCH_UPDATE or TDX's INIT_MEM_REGION):
  * @src is copied into the range, which must be private (-EINVAL if any page
- * is shared). @offset and @length need not be granule-aligned.
+ * is shared). @offset and @length need not be granule-aligned. @src is read
+ * fault-safely: a bad pointer gives -EFAULT, and the range may then hold
+ * part of the bytes (as the kernel's launch-update ioctls leave it).
  * Return: 0 or -errno.
  */
 int pm_gmem_populate(struct pm_gmem *g, uint64_t offset, const void *src,

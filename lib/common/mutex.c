@@ -48,6 +48,13 @@ static void acquire_check(const void *lock, const struct lock_class *cls,
 		lock_bug("too many locks held", cls, NULL);
 }
 
+/* A trylock cannot deadlock: only the record's own limit applies. */
+static void trylock_check(const struct lock_class *cls)
+{
+	if (held_depth == HELD_MAX)
+		lock_bug("too many locks held", cls, NULL);
+}
+
 static void acquired(const void *lock, const struct lock_class *cls)
 {
 	held[held_depth].lock = lock;
@@ -110,6 +117,7 @@ int lockdep_depth(void)
 }
 #else
 #define acquire_check(l, c, n) ((void)(l), (void)(c), (void)(n))
+#define trylock_check(c) ((void)(c))
 #define acquired(l, c) ((void)(l), (void)(c))
 #define released(l, c) ((void)(l), (void)(c))
 void lockdep_assert_held(const void *lock)
@@ -156,7 +164,11 @@ void mutex_lock_nested(struct mutex *m)
 
 bool mutex_trylock(struct mutex *m)
 {
-	/* A trylock cannot deadlock, so only the recursion check applies. */
+	/*
+	 * A trylock cannot deadlock, so the order is not checked; a trylock
+	 * of a lock this thread holds simply fails (default pthread mutex).
+	 */
+	trylock_check(m->cls);
 	if (pthread_mutex_trylock(&m->mu))
 		return false;
 	acquired(m, m->cls);

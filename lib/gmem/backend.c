@@ -37,6 +37,9 @@
 #define MFD_HUGE_2MB (21U << 26)
 #define MFD_HUGE_1GB (30U << 26)
 #endif
+#ifndef USERFAULTFD_IOC_NEW
+#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00) /* Linux 6.1 */
+#endif
 
 static int create_memfd(const char *name, enum pm_gmem_backend b,
 			const char *side)
@@ -211,6 +214,30 @@ static int open_adopted(struct pm_gmem *g, const struct pm_gmem_config *cfg,
 }
 
 /*
+ * A userfaultfd that also catches the kernel's own accesses (no
+ * UFFD_USER_MODE_ONLY). userfaultfd(2) gives one only to a caller with
+ * CAP_SYS_PTRACE, or with vm.unprivileged_userfaultfd=1; /dev/userfaultfd
+ * (Linux 6.1) gives one to whoever may open the device, so an administrator
+ * can grant it to a user or group by the file's mode. -EPERM when neither.
+ */
+static int open_uffd(void)
+{
+	int dev, fd;
+
+	fd = sys_userfaultfd(O_NONBLOCK);
+	if (fd != -EPERM)
+		return fd;
+	dev = sys_open("/dev/userfaultfd", O_RDWR, 0);
+	if (dev == -EACCES || dev == -EPERM || dev == -ENOENT)
+		return -EPERM;
+	if (dev < 0)
+		return dev;
+	fd = sys_ioctl_val(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+	sys_close(dev);
+	return fd;
+}
+
+/*
  * The host view. userfaultfd in SIGBUS mode (UFFD_FEATURE_SIGBUS) makes every
  * touch of a page absent from the shared memfd raise SIGBUS, and makes the
  * kernel's own accesses through it (process_vm_readv, GUP) fail with
@@ -245,10 +272,13 @@ static int open_view(struct pm_gmem *g)
 	if (rc)
 		return rc;
 
-	rc = sys_userfaultfd(O_NONBLOCK);
+	rc = open_uffd();
 	if (rc == -EPERM || rc == -ENOSYS)
 		return unsupported("userfaultfd unavailable: the host view "
-				   "could not make private pages fault");
+				   "could not make private pages fault (it "
+				   "needs CAP_SYS_PTRACE, "
+				   "vm.unprivileged_userfaultfd=1 or access "
+				   "to /dev/userfaultfd)");
 	if (rc < 0)
 		return rc;
 	g->uffd = rc;
@@ -332,6 +362,14 @@ int gmem_map_private(struct pm_gmem *g, u64 offset, u64 length, void **out)
 		return -EOPNOTSUPP;
 	p = sys_mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     g->priv_fd, (off_t)offset);
+	/*
+	 * memfd_secret mappings are locked memory: past RLIMIT_MEMLOCK
+	 * (without CAP_IPC_LOCK) mmap says EAGAIN. The store's -EAGAIN means
+	 * "a page is held, retry", which retrying would not cure here: report
+	 * the limit as -ENOMEM, as mlock(2) does.
+	 */
+	if (PTR_ERR(p) == -EAGAIN)
+		return -ENOMEM;
 	if (IS_ERR(p))
 		return (int)PTR_ERR(p);
 	/* A mapping of private memory is never inherited by a child. */

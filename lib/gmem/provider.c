@@ -176,6 +176,8 @@ int pm_gmem_pin_count(struct pm_gmem *g, uint64_t offset)
 	struct interval_tree_node *n;
 	int rc;
 
+	if (!g)
+		return -EINVAL;
 	mutex_lock(&g->state_lock);
 	if (offset >= g->size) {
 		rc = -EINVAL;

@@ -308,6 +308,8 @@ void pm_gmem_unregister_notifier(struct pm_gmem *g, struct pm_gmem_notifier *n)
 {
 	struct pm_gmem_notifier **p;
 
+	if (!g || !n)
+		return;
 	mutex_lock(&g->convert_lock);
 	for (p = &g->notifiers; *p; p = (struct pm_gmem_notifier **)&(*p)->__next) {
 		if (*p == n) {
@@ -391,6 +393,8 @@ int pm_gmem_is_private(struct pm_gmem *g, uint64_t offset)
 {
 	int rc;
 
+	if (!g)
+		return -EINVAL;
 	mutex_lock(&g->state_lock);
 	if (offset >= g->size)
 		rc = -EINVAL;

@@ -2,7 +2,8 @@
 /*
  * The gmem store under every injected failure: creation, conversion (both
  * ways, with and without KEEP, uniform and mixed ranges), populate, punch,
- * truncate (shrink and grow) and get_pfn. Each failed call must leave the
+ * truncate (shrink and grow) and get_pfn (a new hold, and mapping a page
+ * already held without a mapping). Each failed call must leave the
  * store as it was: the digest (tests/func/gmem_common.c) covers the size,
  * each page's state, pin count and content checksum, and that the host view
  * faults exactly at private pages; plus the mappings of backing files, so a
@@ -22,6 +23,8 @@ struct fx {
 	struct pm_gmem *g;
 	struct pm_gmem_page page;
 	bool held;
+	struct pm_gmem_page setup_page; /* a hold made by the fixture */
+	bool setup_held;
 	uint8_t src[2 * PG];
 	int adoptee; /* the caller's fd to adopt, or 0 */
 	struct rec_notifier rn;
@@ -66,6 +69,18 @@ static void *setup_std(void)
 	rec_init(&fx->rn, &fx->log, 1);
 	if (pm_gmem_register_notifier(fx->g, &fx->rn.n))
 		return NULL;
+	return fx;
+}
+
+/* setup_std, with private page 3 held without a mapping (NO_MAP). */
+static void *setup_nomap_hold(void)
+{
+	struct fx *fx = setup_std();
+
+	if (!fx || pm_gmem_get_pfn(fx->g, 3 * PG, PM_GMEM_GET_NO_MAP,
+				   &fx->setup_page))
+		return NULL;
+	fx->setup_held = true;
 	return fx;
 }
 
@@ -146,6 +161,8 @@ static void teardown(void *p)
 
 	if (fx->held)
 		pm_gmem_put_pfn(fx->g, &fx->page);
+	if (fx->setup_held)
+		pm_gmem_put_pfn(fx->g, &fx->setup_page);
 	pm_gmem_close(fx->g);
 	if (fx->adoptee > 0)
 		close(fx->adoptee);
@@ -323,6 +340,12 @@ static int run_get_pfn_private_nomap(void *p)
 	return get_pfn(p, 3 * PG, PM_GMEM_GET_NO_MAP);
 }
 
+/* A mapped get on a page held without a mapping maps it for the hold. */
+static int run_get_pfn_map_held(void *p)
+{
+	return get_pfn(p, 3 * PG, 0);
+}
+
 static int run_get_pfn_shared(void *p)
 {
 	return get_pfn(p, PG, 0);
@@ -357,6 +380,7 @@ static const struct fail_nth_scenario scenarios[] = {
 	STORE_SCENARIO(get_pfn_private, setup_std),
 	STORE_SCENARIO(get_pfn_private_nomap, setup_std),
 	STORE_SCENARIO(get_pfn_shared, setup_std),
+	STORE_SCENARIO(get_pfn_map_held, setup_nomap_hold),
 };
 
 static const struct fail_nth_scenario adopt_scenarios[] = {
@@ -445,6 +469,7 @@ SWEEP(grow)
 SWEEP(get_pfn_private)
 SWEEP(get_pfn_private_nomap)
 SWEEP(get_pfn_shared)
+SWEEP(get_pfn_map_held)
 
 /* guest_memfd with a VM the store makes (and must close) itself. */
 TEST(create_own_vm_guest_memfd)

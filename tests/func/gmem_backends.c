@@ -239,6 +239,147 @@ static void close_with_holds(enum pm_gmem_backend b)
 }
 GMEM_TEST_4K(close_with_holds)
 
+/*
+ * The 1 GiB backend on a one-page store. The per-backend tests above use
+ * four or eight granules (4-16 free 1 GiB pages), more than a host usually
+ * has (`make test` lends two), so this is where hugetlb_1g is exercised:
+ * a single granule needs one page on each side at most (two while a KEEP
+ * conversion copies). Content is checked at sample offsets (filling 1 GiB
+ * with a pattern would take seconds).
+ */
+static const uint64_t samples_1g[] = { 0, 4095, 4096, 123456789, 512 * MiB,
+				       GiB - 4096, GiB - 1 };
+
+static void fill_samples(uint8_t *p, uint8_t val)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(samples_1g) / sizeof(samples_1g[0]); i++)
+		p[samples_1g[i]] = (uint8_t)(val + i);
+}
+
+#define ASSERT_SAMPLES(p, val)                                            \
+	do {                                                              \
+		size_t __i;                                               \
+		for (__i = 0; __i < sizeof(samples_1g) / sizeof(samples_1g[0]); \
+		     __i++)                                               \
+			ASSERT_EQ((p)[samples_1g[__i]],                   \
+				  (uint8_t)((val) ? (val) + __i : 0));    \
+	} while (0)
+
+TEST(hugetlb_1g_one_page)
+{
+	char fds0[4096], fds1[4096];
+	long maps0 = maps_backing_count();
+	struct pm_gmem_page p;
+	struct pm_gmem *g;
+	uint8_t *v;
+	int rc;
+
+	fd_snapshot(fds0, sizeof(fds0));
+	g = gmem_new(PM_GMEM_HUGETLB_1G, GiB, 0);
+	v = gview(g);
+	ASSERT_STATES(g, "S");
+	/* Finer than the granule: refused. */
+	ASSERT_ERR(EINVAL, pm_gmem_convert(g, 0, 2 * MiB, PM_GMEM_PRIVATE, 0,
+					   NULL));
+	fill_samples(v, 1);
+	ASSERT_OK(pm_gmem_get_pfn(g, 5 * MiB, 0, &p));
+	ASSERT_U64_EQ(p.offset, 0);
+	ASSERT_EQ(p.order, 18);
+	ASSERT_FALSE(p.is_private);
+	ASSERT_TRUE(p.ptr == v);
+	pm_gmem_put_pfn(g, &p);
+
+	/* Shared -> private, discarding: the view faults, zeros inside. */
+	ASSERT_OK(pm_gmem_convert(g, 0, GiB, PM_GMEM_PRIVATE, 0, NULL));
+	ASSERT_STATES(g, "P");
+	ASSERT_EQ(touch_here(v, false, 0), SIGBUS);
+	ASSERT_EQ(touch_here(v + GiB - 1, true, 1), SIGBUS);
+	ASSERT_OK(pm_gmem_get_pfn(g, GiB - 1, 0, &p));
+	ASSERT_TRUE(p.is_private);
+	ASSERT_EQ(p.order, 18);
+	ASSERT_TRUE(p.ptr);
+	ASSERT_SAMPLES((uint8_t *)p.ptr, 0);
+	fill_samples(p.ptr, 50);
+	pm_gmem_put_pfn(g, &p);
+
+	/* Private -> shared keeping content: the bytes follow. */
+	rc = pm_gmem_convert(g, 0, GiB, PM_GMEM_SHARED, PM_GMEM_CONVERT_KEEP,
+			     NULL);
+	if (rc == -ENOSPC)
+		SKIP("hugetlb_1g: a KEEP conversion needs a second free 1 GiB "
+		     "page");
+	ASSERT_OK(rc);
+	ASSERT_STATES(g, "S");
+	ASSERT_SAMPLES(v, 50);
+
+	/* And back to private keeping, then to shared discarding: zeros. */
+	ASSERT_OK(pm_gmem_convert(g, 0, GiB, PM_GMEM_PRIVATE,
+				  PM_GMEM_CONVERT_KEEP, NULL));
+	ASSERT_OK(pm_gmem_get_pfn(g, 0, 0, &p));
+	ASSERT_SAMPLES((uint8_t *)p.ptr, 50);
+	pm_gmem_put_pfn(g, &p);
+	ASSERT_OK(pm_gmem_convert(g, 0, GiB, PM_GMEM_SHARED, 0, NULL));
+	ASSERT_SAMPLES(v, 0);
+
+	pm_gmem_close(g);
+	fd_snapshot(fds1, sizeof(fds1));
+	if (strcmp(fds0, fds1))
+		FAIL("close left fds: before [%s] after [%s]", fds0, fds1);
+	ASSERT_EQ(maps_backing_count(), maps0);
+}
+
+/*
+ * Without CAP_SYS_PTRACE (and with vm.unprivileged_userfaultfd=0, the
+ * default) userfaultfd(2) refuses the kernel-mode guard the host view needs.
+ * The store then gets it from /dev/userfaultfd where the caller may open
+ * that; where it may not, creation is -EOPNOTSUPP, never a view that does
+ * not fault. Either way a store that exists guards both user and kernel
+ * accesses. Runs in the test's own child, which drops the capability.
+ */
+TEST(create_without_cap_sys_ptrace)
+{
+	struct pm_gmem_config cfg = {
+		.backend = PM_GMEM_MEMFD,
+		.size = 4 * PG,
+		.vm_fd = -1,
+		.fd = -1,
+	};
+	struct pm_gmem *g = NULL;
+	uint8_t buf[16];
+	int fd, rc, dev;
+
+	if (read_long_file("/proc/sys/vm/unprivileged_userfaultfd") == 1)
+		SKIP("vm.unprivileged_userfaultfd=1: userfaultfd(2) is open "
+		     "to everyone here, nothing to prove");
+	drop_cap(CAP_SYS_PTRACE);
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		SKIP("userfaultfd(2) still allowed without CAP_SYS_PTRACE");
+	ASSERT_EQ(errno, EPERM);
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+	gmem_log_setup();
+	rc = pm_gmem_create(&cfg, &g);
+	if (dev < 0) {
+		printf("# /dev/userfaultfd: %s\n", strerror(errno));
+		ASSERT_ERR(EOPNOTSUPP, rc);
+		ASSERT_TRUE(strstr(gmem_last_log, "userfaultfd"));
+		return;
+	}
+	close(dev);
+	ASSERT_OK(rc);
+	ASSERT_OK(pm_gmem_convert(g, PG, PG, PM_GMEM_PRIVATE, 0, NULL));
+	fill_pattern(gview(g), PG, 7);
+	ASSERT_PATTERN(gview(g), PG, 7);
+	ASSERT_EQ(touch_here(gview(g) + PG, false, 0), SIGBUS);
+	/* Kernel-mode accesses are guarded too (no UFFD_USER_MODE_ONLY). */
+	ASSERT_EQ(vm_read_self(gview(g) + PG, buf, sizeof(buf), NULL), EFAULT);
+	ASSERT_EQ(touch_here(gview(g) + PG, false, 0), SIGBUS);
+	pm_gmem_close(g);
+}
+
 TEST(close_null)
 {
 	pm_gmem_close(NULL);

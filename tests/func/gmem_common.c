@@ -27,7 +27,9 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/capability.h>
 #include <privmem/gmem.h>
 #include <privmem/host.h>
 #include <privmem/privmem.h>
@@ -284,6 +286,26 @@ static inline long read_long_file(const char *path)
 	return v;
 }
 
+/*
+ * Drop capability @cap from this process's effective, permitted and
+ * inheritable sets, for good (raw capset(2): the suite does not link
+ * libcap). Call it in a test's own child (every TEST runs in one).
+ */
+static inline void drop_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	uint32_t bit = 1U << (cap % 32);
+
+	ASSERT_SYS(syscall(SYS_capget, &hdr, data));
+	data[cap / 32].effective &= ~bit;
+	data[cap / 32].permitted &= ~bit;
+	data[cap / 32].inheritable &= ~bit;
+	ASSERT_SYS(syscall(SYS_capset, &hdr, data));
+}
+
 /* Open /dev/kvm read-write, or SKIP with the reason. */
 static inline int kvm_open_or_skip(void)
 {
@@ -510,8 +532,9 @@ static inline void page_write(struct pm_gmem *g, uint64_t off, uint32_t seed)
  * the content, and whether the host view faults there (it must exactly at
  * private pages). Content is read without lasting side effects: shared pages
  * with process_vm_readv() on the view (a hole reports FAULT rather than
- * killing us), private pages through a hold that is put back at once. Pin
- * counts are read before the digest's own holds.
+ * killing us), private pages through a hold that is put back at once (a
+ * private page held without a mapping reads as "nomap"). Pin counts are read
+ * before the digest's own holds.
  */
 static inline void gmem_digest(struct pm_gmem *g, uint64_t capacity, char *buf,
 			       size_t len)
@@ -551,7 +574,16 @@ static inline void gmem_digest(struct pm_gmem *g, uint64_t capacity, char *buf,
 							      0xffffffff));
 		} else {
 			struct pm_gmem_page pg;
-			int rc = pm_gmem_get_pfn(g, off, 0, &pg);
+			/*
+			 * A page already held is read through its hold's
+			 * mapping (NO_MAP), so that the digest never maps a
+			 * page held without one: that would change the state
+			 * it describes.
+			 */
+			int rc = pm_gmem_get_pfn(g, off,
+						 pins > 0 ? PM_GMEM_GET_NO_MAP :
+							    0,
+						 &pg);
 
 			if (rc)
 				snprintf(content, sizeof(content), "get%d", rc);

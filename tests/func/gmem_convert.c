@@ -5,6 +5,7 @@
  * (pages already in the target state keep their content), and the
  * statistics: the state structure stays small for uniform state.
  */
+#include <sys/resource.h>
 #include "gmem_common.c"
 
 /* Eight pages "SSPPSSPP", each with its own pattern (seed = index + 1). */
@@ -365,6 +366,84 @@ static void stats_uniform_1g(enum pm_gmem_backend b)
 	ASSERT_U64_EQ(st.bytes_converted, GiB);
 	ASSERT_U64_EQ(st.conversions, 1);
 	ASSERT_LE(st.state_bytes, 256);
+	pm_gmem_close(g);
+}
+
+/*
+ * The issue's figure: 1 TiB of guest memory in uniform state costs
+ * kilobytes. A 1 TiB store that starts private allocates nothing (both
+ * backings are sparse, the view is one MAP_NORESERVE mapping), so it can be
+ * made here; a page converted in the middle splits the one extent into two
+ * and merges back.
+ */
+static void stats_uniform_1t(enum pm_gmem_backend b)
+{
+	const uint64_t size = 1024 * GiB, mid = size / 2;
+	struct pm_gmem_stats st;
+	struct pm_gmem *g = gmem_new(b, size, PM_GMEM_F_INIT_PRIVATE);
+
+	ASSERT_OK(pm_gmem_get_stats(g, &st));
+	ASSERT_U64_EQ(st.private_bytes, size);
+	ASSERT_U64_EQ(st.nr_extents, 1);
+	ASSERT_LE(st.state_bytes, 1024);
+	ASSERT_EQ(pm_gmem_is_private(g, size - PG), 1);
+
+	ASSERT_OK(pm_gmem_convert(g, mid, PG, PM_GMEM_SHARED, 0, NULL));
+	ASSERT_OK(pm_gmem_get_stats(g, &st));
+	ASSERT_U64_EQ(st.nr_extents, 2);
+	ASSERT_U64_EQ(st.shared_bytes, PG);
+	ASSERT_LE(st.state_bytes, 1024);
+	fill_pattern(gview(g) + mid, PG, 3);
+	ASSERT_PATTERN(gview(g) + mid, PG, 3);
+	ASSERT_EQ(touch_here(gview(g) + mid + PG, false, 0), SIGBUS);
+	ASSERT_EQ(touch_here(gview(g) + size - 1, false, 0), SIGBUS);
+
+	ASSERT_OK(pm_gmem_convert(g, mid, PG, PM_GMEM_PRIVATE, 0, NULL));
+	ASSERT_OK(pm_gmem_get_stats(g, &st));
+	ASSERT_U64_EQ(st.nr_extents, 1);
+	ASSERT_U64_EQ(st.private_bytes, size);
+	pm_gmem_close(g);
+}
+GMEM_TEST_4K(stats_uniform_1t)
+
+/*
+ * memfd_secret memory is locked memory: without CAP_IPC_LOCK, mapping more
+ * of it than RLIMIT_MEMLOCK at once fails. A conversion back to shared
+ * zeroes the private side through such a mapping (secretmem cannot punch
+ * holes), so converting more than the limit at once must fail cleanly, and
+ * with -ENOMEM: -EAGAIN would tell the caller that a held page blocks it and
+ * that a retry can succeed, which it never would. Smaller pieces work.
+ */
+TEST(secret_memlock_limit)
+{
+	const uint64_t size = 4 * MiB;
+	struct rlimit rl = { .rlim_cur = MiB, .rlim_max = MiB };
+	static char before[65536], after[65536];
+	struct pm_gmem *g;
+	uint64_t eoff = 0x1234, off;
+
+	drop_cap(CAP_IPC_LOCK);
+	ASSERT_SYS(setrlimit(RLIMIT_MEMLOCK, &rl));
+	g = gmem_new(PM_GMEM_SECRET, size, PM_GMEM_F_INIT_PRIVATE);
+	gmem_digest(g, size, before, sizeof(before));
+
+	ASSERT_ERR(ENOMEM, pm_gmem_convert(g, 0, size, PM_GMEM_SHARED, 0,
+					   &eoff));
+	ASSERT_ERR(ENOMEM, pm_gmem_convert(g, 0, size, PM_GMEM_SHARED,
+					   PM_GMEM_CONVERT_KEEP, &eoff));
+	ASSERT_ERR(ENOMEM, pm_gmem_punch(g, 0, size));
+	ASSERT_U64_EQ(eoff, 0x1234);
+	gmem_digest(g, size, after, sizeof(after));
+	if (strcmp(before, after))
+		FAIL("a refused conversion changed the store:\nbefore: %s\n"
+		     "after:  %s",
+		     before, after);
+
+	for (off = 0; off < size; off += MiB / 2)
+		ASSERT_OK(pm_gmem_convert(g, off, MiB / 2, PM_GMEM_SHARED, 0,
+					  NULL));
+	ASSERT_STATES(g, "SSSS");
+	ASSERT_PATTERN(gview(g), size, 0);
 	pm_gmem_close(g);
 }
 

@@ -85,8 +85,9 @@ GMEM_TEST_ALL(get_pfn_shared)
 
 /*
  * A private page: a mapping of its own (not the view, which keeps faulting),
- * readable and writable; what is written there is the page's content, as a
- * KEEP conversion to shared shows.
+ * readable and writable, made at the first get and removed at the last put
+ * (and none left behind by KEEP conversions); what is written there is the
+ * page's content, as a KEEP conversion to shared shows.
  */
 static void get_pfn_private(enum pm_gmem_backend b)
 {
@@ -94,16 +95,22 @@ static void get_pfn_private(enum pm_gmem_backend b)
 	struct pm_gmem *g = gmem_new(b, 4 * gr, 0);
 	uint8_t *v = gview(g);
 	struct pm_gmem_page p, p2;
+	long maps0;
 	int rc;
 
 	fill_pattern(v + gr, gr, 51);
+	maps0 = maps_backing_count();
 	rc = pm_gmem_convert(g, gr, gr, PM_GMEM_PRIVATE, PM_GMEM_CONVERT_KEEP,
 			     NULL);
 	if (rc == -EOPNOTSUPP && b == PM_GMEM_GUEST_MEMFD)
 		SKIP("guest_memfd cannot be mapped on this host");
 	ASSERT_OK(rc);
+	/* The conversion's copy left no mapping of the private side. */
+	ASSERT_EQ(maps_backing_count(), maps0);
 
 	ASSERT_OK(pm_gmem_get_pfn(g, gr + 7, 0, &p));
+	/* The hold maps the page: one mapping more, for as long as held. */
+	ASSERT_EQ(maps_backing_count(), maps0 + 1);
 	ASSERT_U64_EQ(p.offset, gr);
 	ASSERT_EQ(p.order, order_of(gr));
 	ASSERT_TRUE(p.is_private);
@@ -122,14 +129,19 @@ static void get_pfn_private(enum pm_gmem_backend b)
 	ASSERT_TRUE(p2.is_private);
 	ASSERT_U64_EQ(p2.pfn, p.pfn);
 	ASSERT_PATTERN(p2.ptr, gr, 52);
+	ASSERT_EQ(maps_backing_count(), maps0 + 1); /* shared by the holds */
 	pm_gmem_put_pfn(g, &p2);
 	ASSERT_EQ(pm_gmem_pin_count(g, gr), 1);
+	ASSERT_EQ(maps_backing_count(), maps0 + 1);
 	pm_gmem_put_pfn(g, &p);
 	ASSERT_EQ(pm_gmem_pin_count(g, gr), 0);
+	/* The last put removed it: no standing mapping of a private page. */
+	ASSERT_EQ(maps_backing_count(), maps0);
 
 	ASSERT_OK(pm_gmem_convert(g, gr, gr, PM_GMEM_SHARED,
 				  PM_GMEM_CONVERT_KEEP, NULL));
 	ASSERT_PATTERN(v + gr, gr, 52);
+	ASSERT_EQ(maps_backing_count(), maps0);
 	pm_gmem_close(g);
 }
 GMEM_TEST_ALL(get_pfn_private)
