@@ -37,13 +37,14 @@ static inline void fail_nth_fds(char *buf, size_t len)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
-	int dfd = dirfd(d);
+	int dfd;
 	size_t off = 0;
 	bool open_fd[1024] = { false };
 	int i;
 
 	if (!d)
 		FAIL("opendir /proc/self/fd");
+	dfd = dirfd(d);
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name);
 

@@ -270,6 +270,8 @@ ssize_t sys_write(int fd, const void *buf, size_t len)
 
 int sys_getrlimit(int res, struct rlimit *rl)
 {
+	if (pm_should_fail())
+		return -EINVAL;
 	return RET_ERRNO(getrlimit(res, rl));
 }
 

@@ -85,7 +85,6 @@ DIR *sys_opendir(const char *path);
 struct dirent *sys_readdir(DIR *d);
 void sys_closedir(DIR *d);
 
-#endif
 
 /* Discard a file range (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE). Releasing
  * pages is not an injection point: teardown and commit paths rely on it. */
@@ -93,8 +92,14 @@ void sys_punch_hole(int fd, u64 offset, u64 length);
 int sys_userfaultfd(int flags);
 ssize_t sys_readlink(const char *path, char *buf, size_t len);
 int sys_fstatfs(int fd, struct statfs *st);
-/* The calling thread's effective capability @cap is set (capget(2)). */
+/*
+ * The calling thread's effective capability @cap is set (capget(2)). A
+ * query with no state to undo and no error to report (a failed capget
+ * reads as "not capable"), so not an injection point.
+ */
 bool sys_capable(int cap);
 int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* Reset @sig to its default action; async-signal-safe, never injected. */
 void sys_signal_default(int sig);
+
+#endif

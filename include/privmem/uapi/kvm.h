@@ -126,6 +126,8 @@ struct pm_kvm_memory_fault {
 	__u64 gpa;
 	__u64 size;
 };
+_Static_assert(sizeof(struct pm_kvm_memory_fault) == 24,
+	       "kvm_run.memory_fault layout");
 #define PM_KVM_RUN_EXIT_UNION_OFFSET 32
 static inline struct pm_kvm_memory_fault *
 pm_kvm_memory_fault(struct kvm_run *run)
