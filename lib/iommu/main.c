@@ -94,6 +94,7 @@
 #include "common/err.h"
 #include "common/lock_ranks.h"
 #include "common/log.h"
+#include "common/overflow.h"
 #include "common/sys.h"
 #include "common/uaccess.h"
 #include "iommufd_private.h"
@@ -500,11 +501,104 @@ static int iommufd_option(struct iommufd_ucmd *ucmd)
 			    &cmd->val64, sizeof(cmd->val64));
 }
 
+/*
+ * Nested translation and the vIOMMU objects (vIOMMU, vDEVICE, HW queue)
+ * ---------------------------------------------------------------------
+ * No IOMMU driver here (the selftest mock, the emulated IOMMU) offers
+ * nesting or a vIOMMU, so no HWPT_NESTED, VIOMMU or VDEVICE object can
+ * exist. These commands still exist, as they do in every Linux kernel
+ * with iommufd: the size rules apply, then the argument checks Linux makes
+ * before it needs such an object or driver support, with Linux's errnos
+ * and order, and the result a kernel gives on an IOMMU without the
+ * feature.
+ */
+
+/* Linux's bounds on one IOMMU_HWPT_INVALIDATE call. */
+#define IOMMU_HWPT_INVALIDATE_MAX_ENTRIES (1U << 19)
+
+/*
+ * IOMMU_HWPT_INVALIDATE: takes a nested HWPT or a vIOMMU, of which there
+ * are none: ENOENT for an unknown id, EINVAL for any other object (as
+ * Linux for a paging HWPT). entry_num always reports 0 entries handled.
+ */
+static int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommufd_object *obj;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+	} else if (cmd->entry_num &&
+		   (!cmd->data_uptr || !cmd->entry_len ||
+		    cmd->entry_len > PAGE_SIZE ||
+		    cmd->entry_num > IOMMU_HWPT_INVALIDATE_MAX_ENTRIES)) {
+		rc = -EINVAL;
+	} else {
+		obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id,
+					 IOMMUFD_OBJ_ANY);
+		if (IS_ERR(obj)) {
+			rc = PTR_ERR(obj);
+		} else {
+			rc = -EINVAL;
+			iommufd_put_object(ucmd->ictx, obj);
+		}
+	}
+	cmd->entry_num = 0;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
+}
+
+/* IOMMU_VIOMMU_ALLOC: the device's driver has no vIOMMU: EOPNOTSUPP. */
+static int iommufd_viommu_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_viommu_alloc *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+
+	if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT)
+		return -EOPNOTSUPP;
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return -EOPNOTSUPP;
+}
+
+/* IOMMU_VDEVICE_ALLOC: @viommu_id can name no vIOMMU: ENOENT. */
+static int iommufd_vdevice_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_vdevice_alloc *cmd = ucmd->cmd;
+
+	/* Linux keeps vDEVICEs in an xarray indexed by virt_id. */
+	if ((unsigned long)cmd->virt_id != cmd->virt_id)
+		return -EINVAL;
+	return -ENOENT;
+}
+
+/* IOMMU_HW_QUEUE_ALLOC: after the argument checks, no vIOMMU: ENOENT. */
+static int iommufd_hw_queue_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_queue_alloc *cmd = ucmd->cmd;
+	u64 last;
+
+	if (cmd->flags || cmd->type == IOMMU_HW_QUEUE_TYPE_DEFAULT)
+		return -EOPNOTSUPP;
+	if (!cmd->length)
+		return -EINVAL;
+	if (check_add_overflow(cmd->nesting_parent_iova, cmd->length - 1,
+			       &last))
+		return -EOVERFLOW;
+	return -ENOENT;
+}
+
 /* Every command struct the dispatcher may copy in. */
 union ucmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_hw_info info;
 	struct iommu_hwpt_alloc hwpt;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
+	struct iommu_hw_queue_alloc hw_queue;
 	struct iommu_ioas_alloc alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_change_process change_process;
@@ -515,6 +609,8 @@ union ucmd_buffer {
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 	struct iommu_test_cmd test;
+	struct iommu_vdevice_alloc vdevice;
+	struct iommu_viommu_alloc viommu;
 };
 
 /*
@@ -558,10 +654,18 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		    struct iommu_hwpt_alloc, __reserved),
 	IOMMUFD_CMD(IOMMU_GET_HW_INFO, iommufd_get_hw_info,
 		    struct iommu_hw_info, __reserved),
+	IOMMUFD_CMD(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
+		    struct iommu_hwpt_invalidate, __reserved),
 	IOMMUFD_CMD(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
 		    struct iommu_ioas_map_file, iova),
+	IOMMUFD_CMD(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc,
+		    struct iommu_viommu_alloc, out_viommu_id),
+	IOMMUFD_CMD(IOMMU_VDEVICE_ALLOC, iommufd_vdevice_alloc,
+		    struct iommu_vdevice_alloc, virt_id),
 	IOMMUFD_CMD(IOMMU_IOAS_CHANGE_PROCESS, iommufd_ioas_change_process,
 		    struct iommu_ioas_change_process, __reserved),
+	IOMMUFD_CMD(IOMMU_HW_QUEUE_ALLOC, iommufd_hw_queue_alloc,
+		    struct iommu_hw_queue_alloc, length),
 	IOMMUFD_CMD(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 

@@ -312,9 +312,16 @@ static const struct iommu_domain_ops mock_domain_ops = {
 
 /* --------------------------------------------------------- mock device */
 
+/*
+ * @cache: the device's invalidation cache entries, as Linux's mock keeps
+ * them for vIOMMU invalidations. Nothing here invalidates them yet (no
+ * vIOMMU), so they keep IOMMU_TEST_DEV_CACHE_DEFAULT, which is what
+ * DEV_CHECK_CACHE reports on a fresh device.
+ */
 struct mock_dev {
 	struct device dev;
 	u32 flags; /* MOCK_FLAGS_DEVICE_* */
+	u32 cache[MOCK_DEV_CACHE_NUM];
 };
 
 static struct mock_dev *to_mock_dev(struct device *dev)
@@ -387,6 +394,7 @@ static const struct iommu_ops mock_iommu_ops = {
 static struct mock_dev *mock_dev_create(u32 dev_flags)
 {
 	struct mock_dev *mdev;
+	unsigned int i;
 
 	if (dev_flags &
 	    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
@@ -397,6 +405,8 @@ static struct mock_dev *mock_dev_create(u32 dev_flags)
 		return ERR_PTR(-ENOMEM);
 	mdev->flags = dev_flags;
 	mdev->dev.iommu_ops = &mock_iommu_ops;
+	for (i = 0; i != ARRAY_SIZE(mdev->cache); i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	if (dev_flags & MOCK_FLAGS_DEVICE_PASID)
 		mdev->dev.max_pasids = 1U << MOCK_PASID_WIDTH;
 	return mdev;
@@ -761,6 +771,31 @@ static int iommufd_test_md_check_refs(u64 uptr, u64 length, u32 refs)
 			return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * DEV_CHECK_CACHE: entry @cache_id of the invalidation cache of the device
+ * object @idev_id holds @cache. ENOENT if @idev_id names no device, EINVAL
+ * for an entry out of range, a value that differs, or a device that is
+ * not a mock device (it has no such cache).
+ */
+static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd, u32 idev_id,
+					u32 cache_id, u32 cache)
+{
+	struct iommufd_device *idev;
+	struct device *dev;
+	int rc = -EINVAL;
+
+	idev = iommufd_get_device(ucmd->ictx, idev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	dev = idev->dev;
+	if (dev->iommu_ops == &mock_iommu_ops &&
+	    cache_id < ARRAY_SIZE(to_mock_dev(dev)->cache) &&
+	    to_mock_dev(dev)->cache[cache_id] == cache)
+		rc = 0;
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
 }
 
 /* ----------------------------------------------------- selftest accesses */
@@ -1297,6 +1332,10 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_access_item_destroy(
 			ucmd, cmd->id,
 			cmd->destroy_access_pages.access_pages_id);
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		return iommufd_test_dev_check_cache(ucmd, cmd->id,
+						    cmd->check_dev_cache.id,
+						    cmd->check_dev_cache.cache);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/* As Linux: at least one batch element (a pfn and a count). */
 		if (cmd->memory_limit.limit <

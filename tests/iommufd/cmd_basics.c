@@ -233,6 +233,42 @@ static void fill_change_process(struct len_fx *fx, void *arg)
 {
 }
 
+static void fill_hwpt_invalidate(struct len_fx *fx, void *arg)
+{
+	struct iommu_hwpt_invalidate *c = arg;
+
+	c->hwpt_id = fx->hwpt;
+	c->data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+}
+
+static void fill_viommu_alloc(struct len_fx *fx, void *arg)
+{
+	struct iommu_viommu_alloc *c = arg;
+
+	c->type = IOMMU_VIOMMU_TYPE_SELFTEST;
+	c->dev_id = fx->idev;
+	c->hwpt_id = fx->hwpt;
+}
+
+static void fill_vdevice_alloc(struct len_fx *fx, void *arg)
+{
+	struct iommu_vdevice_alloc *c = arg;
+
+	c->viommu_id = fx->hwpt;
+	c->dev_id = fx->idev;
+	c->virt_id = 0x99;
+}
+
+static void fill_hw_queue_alloc(struct len_fx *fx, void *arg)
+{
+	struct iommu_hw_queue_alloc *c = arg;
+
+	c->viommu_id = fx->hwpt;
+	c->type = IOMMU_HW_QUEUE_TYPE_SELFTEST;
+	c->nesting_parent_iova = AP_START;
+	c->length = 4 * KiB;
+}
+
 static void fill_test_cmd(struct len_fx *fx, void *arg)
 {
 	struct iommu_test_cmd *c = arg;
@@ -269,6 +305,15 @@ static const struct len_case len_cases[] = {
 	LEN_CASE(IOMMU_IOAS_CHANGE_PROCESS, iommu_ioas_change_process,
 		 __reserved, fill_change_process),
 	LEN_CASE(IOMMU_TEST_CMD, iommu_test_cmd, last, fill_test_cmd),
+	/* Known to Linux, though no driver here supports what they make. */
+	LEN_CASE(IOMMU_HWPT_INVALIDATE, iommu_hwpt_invalidate, __reserved,
+		 fill_hwpt_invalidate),
+	LEN_CASE(IOMMU_VIOMMU_ALLOC, iommu_viommu_alloc, out_viommu_id,
+		 fill_viommu_alloc),
+	LEN_CASE(IOMMU_VDEVICE_ALLOC, iommu_vdevice_alloc, virt_id,
+		 fill_vdevice_alloc),
+	LEN_CASE(IOMMU_HW_QUEUE_ALLOC, iommu_hw_queue_alloc, length,
+		 fill_hw_queue_alloc),
 };
 
 #define LEN_BUF 512
@@ -387,6 +432,103 @@ TEST(size_rules_have_no_effect)
 		ASSERT_EQ(r.rc, -E2BIG);
 		ASSERT_EQ(r.next_id, base);
 	}
+}
+
+/*
+ * Nesting and the vIOMMU objects: no driver here has them, so these
+ * commands answer as Linux does on an IOMMU without the feature, after
+ * Linux's own argument checks.
+ */
+TEST(nesting_and_viommu_unsupported)
+{
+	struct pm_iommufd *ctx = ctx_open();
+	uint32_t ioas = ioas_new(ctx), stdev, hwpt, idev, last,
+		 entry[2] = { 0 };
+	struct iommu_hwpt_invalidate inv = { .size = sizeof(inv) };
+	struct iommu_viommu_alloc va = { .size = sizeof(va) };
+	struct iommu_vdevice_alloc vd = { .size = sizeof(vd) };
+	struct iommu_hw_queue_alloc hq = { .size = sizeof(hq) };
+
+	test_mock_domain(ctx, ioas, &stdev, &hwpt, &idev);
+
+	/* HWPT_INVALIDATE wants a nested HWPT or a vIOMMU. */
+	inv.hwpt_id = hwpt;
+	inv.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+	inv.entry_len = sizeof(entry);
+	inv.data_uptr = (uintptr_t)entry;
+	inv.entry_num = 1;
+	inv.__reserved = 1;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	ASSERT_EQ(inv.entry_num, 0);
+	inv.__reserved = 0;
+	inv.entry_num = 1;
+	inv.data_uptr = 0;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	inv.data_uptr = (uintptr_t)entry;
+	inv.entry_len = 0;
+	inv.entry_num = 1;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	inv.entry_len = PG + 1;
+	inv.entry_num = 1;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	inv.entry_len = sizeof(entry);
+	inv.entry_num = 1;
+	inv.hwpt_id = 999;
+	ASSERT_ERR(ENOENT, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	ASSERT_EQ(inv.entry_num, 0);
+	/* A paging HWPT (or any other object): EINVAL, nothing handled. */
+	inv.hwpt_id = hwpt;
+	inv.entry_num = 1;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	ASSERT_EQ(inv.entry_num, 0);
+	inv.hwpt_id = ioas;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+	/* Even the zero-entry probe of a data type. */
+	inv.hwpt_id = hwpt;
+	inv.entry_num = 0;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HWPT_INVALIDATE, &inv));
+
+	/* VIOMMU_ALLOC: flags and the default type first, then the device. */
+	va.dev_id = idev;
+	va.hwpt_id = hwpt;
+	va.type = IOMMU_VIOMMU_TYPE_DEFAULT;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_VIOMMU_ALLOC, &va));
+	va.type = IOMMU_VIOMMU_TYPE_SELFTEST;
+	va.flags = 1;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_VIOMMU_ALLOC, &va));
+	va.flags = 0;
+	va.dev_id = hwpt;
+	ASSERT_ERR(ENOENT, ioctl_rc(ctx, IOMMU_VIOMMU_ALLOC, &va));
+	va.dev_id = idev;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_VIOMMU_ALLOC, &va));
+	ASSERT_EQ(va.out_viommu_id, 0);
+
+	/* VDEVICE_ALLOC and HW_QUEUE_ALLOC: no vIOMMU id can be valid. */
+	vd.viommu_id = hwpt;
+	vd.dev_id = idev;
+	vd.virt_id = 0x99;
+	ASSERT_ERR(ENOENT, ioctl_rc(ctx, IOMMU_VDEVICE_ALLOC, &vd));
+	hq.viommu_id = hwpt;
+	hq.type = IOMMU_HW_QUEUE_TYPE_DEFAULT;
+	hq.length = PG;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_HW_QUEUE_ALLOC, &hq));
+	hq.type = IOMMU_HW_QUEUE_TYPE_SELFTEST;
+	hq.flags = 1;
+	ASSERT_ERR(EOPNOTSUPP, ioctl_rc(ctx, IOMMU_HW_QUEUE_ALLOC, &hq));
+	hq.flags = 0;
+	hq.length = 0;
+	ASSERT_ERR(EINVAL, ioctl_rc(ctx, IOMMU_HW_QUEUE_ALLOC, &hq));
+	hq.length = PG;
+	hq.nesting_parent_iova = ~0ULL;
+	ASSERT_ERR(EOVERFLOW, ioctl_rc(ctx, IOMMU_HW_QUEUE_ALLOC, &hq));
+	hq.nesting_parent_iova = AP_START;
+	ASSERT_ERR(ENOENT, ioctl_rc(ctx, IOMMU_HW_QUEUE_ALLOC, &hq));
+
+	/* Nothing was created on the way: the next id follows the last. */
+	last = stdev > hwpt ? stdev : hwpt;
+	last = last > idev ? last : idev;
+	ASSERT_EQ(ioas_new(ctx), last + 1);
+	pm_iommufd_close(ctx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -306,4 +306,45 @@ TEST(huge_iova_device)
 	pm_iommufd_close(ctx);
 }
 
+/* The device cache entries vIOMMU invalidation would clear: defaults. */
+static int _dev_check_cache(struct pm_iommufd *ctx, uint32_t idev, uint32_t id,
+			    uint32_t cache)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev,
+		.check_dev_cache = { .id = id, .cache = cache },
+	};
+
+	return test_cmd(ctx, &cmd);
+}
+
+TEST(dev_check_cache)
+{
+	struct pm_iommufd *ctx = ctx_open();
+	uint32_t ioas = ioas_new(ctx), stdev, hwpt, idev, i;
+
+	test_mock_domain(ctx, ioas, &stdev, &hwpt, &idev);
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		ASSERT_OK(_dev_check_cache(ctx, idev, i,
+					   IOMMU_TEST_DEV_CACHE_DEFAULT));
+	/* Another value, or an entry past the last: EINVAL. */
+	ASSERT_ERR(EINVAL, _dev_check_cache(ctx, idev, 0, 0));
+	ASSERT_ERR(EINVAL,
+		   _dev_check_cache(ctx, idev, MOCK_DEV_CACHE_ID_MAX + 1,
+				    IOMMU_TEST_DEV_CACHE_DEFAULT));
+	/* Not a device object (the selftest object, the IOAS, nothing). */
+	ASSERT_ERR(ENOENT, _dev_check_cache(ctx, stdev, 0,
+					    IOMMU_TEST_DEV_CACHE_DEFAULT));
+	ASSERT_ERR(ENOENT, _dev_check_cache(ctx, ioas, 0,
+					    IOMMU_TEST_DEV_CACHE_DEFAULT));
+	ASSERT_ERR(ENOENT,
+		   _dev_check_cache(ctx, 0, 0, IOMMU_TEST_DEV_CACHE_DEFAULT));
+	/* Gone with its device. */
+	test_destroy(ctx, stdev);
+	ASSERT_ERR(ENOENT, _dev_check_cache(ctx, idev, 0,
+					    IOMMU_TEST_DEV_CACHE_DEFAULT));
+	pm_iommufd_close(ctx);
+}
+
 TEST_MAIN()
