@@ -75,5 +75,6 @@ bool check_is_mandatory(const struct check *c, const struct pm_host_info *h);
 extern const struct check host_checks[];
 extern const struct check gmem_checks[];
 extern const struct check iommu_checks[];
+extern const struct check protfd_checks[];
 
 #endif

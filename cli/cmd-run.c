@@ -18,6 +18,7 @@ static const struct check *const check_tables[] = {
 	host_checks,
 	gmem_checks,
 	iommu_checks,
+	protfd_checks,
 };
 
 static void set_result(struct check_result *r, enum check_status st,

@@ -71,12 +71,27 @@ struct pm_dma_sg {
 int pm_dma_rw_sg(struct pm_device *dev, const struct pm_dma_sg *sg,
 		 unsigned int nr, int write);
 
+/*
+ * Trusted (T=1) DMA of a device bound through a protection fd
+ * (protfd.h): reaches the guest's private pages, at IOVA = iova_base +
+ * store offset, while the binding is in RUN; anything else faults
+ * (PM_DMA_FAULT_NOT_RUN, or PM_DMA_FAULT_SHARED for a page that is not
+ * private). Return: 0 or -EFAULT (a fault was recorded).
+ */
+int pm_dma_read_trusted(struct pm_device *dev, uint64_t iova, void *buf,
+			size_t len);
+int pm_dma_write_trusted(struct pm_device *dev, uint64_t iova,
+			 const void *buf, size_t len);
+
 enum pm_dma_fault_reason {
 	PM_DMA_FAULT_UNMAPPED = 1, /* no translation for the IOVA */
 	PM_DMA_FAULT_READONLY = 2, /* write to a read-only mapping */
 	PM_DMA_FAULT_PRIVATE = 3,  /* the page is private guest memory */
 	PM_DMA_FAULT_DETACHED = 4, /* the device has no domain */
 	PM_DMA_FAULT_MEMORY = 5,   /* the host memory behind it faulted */
+	PM_DMA_FAULT_NOT_RUN = 6,  /* trusted DMA while not bound in RUN */
+	PM_DMA_FAULT_SHARED = 7,   /* trusted DMA to a page that is not private */
+	PM_DMA_FAULT_REVOKED = 8,  /* device memory behind it was revoked */
 };
 
 struct pm_dma_fault {
@@ -103,6 +118,52 @@ struct pm_device_stats {
 	uint64_t iotlb_invalidations; /* entries dropped by unmap/conversion */
 };
 int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st);
+
+/*
+ * Configuration space (PM_DEVICE_CONFIG_SIZE bytes, zeros at creation),
+ * covered by the interface report of a protection fd. Writing it while the
+ * device is bound LOCKED or RUN moves the binding to ERROR (revoking it),
+ * as TDISP requires; the write itself is applied.
+ * Return: 0, or -EINVAL for a range outside the space.
+ */
+#define PM_DEVICE_CONFIG_SIZE 256
+int pm_device_config_read(struct pm_device *dev, unsigned int offset,
+			  void *buf, unsigned int len);
+int pm_device_config_write(struct pm_device *dev, unsigned int offset,
+			   const void *buf, unsigned int len);
+
+/*
+ * Device memory (BARs) as file descriptors.
+ *
+ * pm_device_add_bar() gives the device a memory region @bar (0..5) of
+ * @size bytes (a multiple of 4 KiB), backed by a memfd. pm_device_bar_fd()
+ * exports it: the VMM may bind the fd into a KVM memslot (the guest
+ * reaches device memory directly) and map it into an IOAS with
+ * IOMMU_IOAS_MAP_FILE (peer-to-peer DMA from another device); the fd stays
+ * owned by the device. pm_device_bar_ptr() is the device model's own view
+ * of its memory.
+ *
+ * pm_device_reset() revokes both, as Linux revokes a VFIO dma-buf: it first
+ * revokes a protection-fd binding (PM_PROTFD_REVOKE_RESET), then calls the
+ * reset callback (the VMM deletes memslots of the old BAR fds there), then
+ * removes every IOAS translation of the old BAR memory (DMA in flight
+ * drains) and gives each BAR fresh, zeroed memory behind a new fd. The IOAS
+ * areas stay but are not restored: DMA through them faults with
+ * PM_DMA_FAULT_REVOKED and access reads fail with -ENODEV until they are
+ * unmapped and the new fd mapped again.
+ *
+ * Return: 0 or -errno (-EINVAL bad index or size, -EEXIST BAR in use,
+ * -ENOENT no such BAR); pm_device_bar_fd() returns the fd or -errno;
+ * pm_device_bar_ptr() NULL for no such BAR.
+ */
+int pm_device_add_bar(struct pm_device *dev, unsigned int bar, uint64_t size);
+int pm_device_bar_fd(struct pm_device *dev, unsigned int bar);
+void *pm_device_bar_ptr(struct pm_device *dev, unsigned int bar);
+uint64_t pm_device_bar_size(struct pm_device *dev, unsigned int bar);
+int pm_device_set_reset_cb(struct pm_device *dev,
+			   void (*cb)(struct pm_device *dev, void *opaque),
+			   void *opaque);
+int pm_device_reset(struct pm_device *dev);
 
 #ifdef __cplusplus
 }

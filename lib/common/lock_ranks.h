@@ -11,6 +11,7 @@
  *       -> IOAS / io_pagetable locks (domains_rwsem, iova_rwsem)
  *         -> iopt_pages mutex
  *           -> DMA drain lock (domain dma_lock)
+ *             -> protfd holds lock (trusted fills and releases)
  *           -> IOMMU domain / IOTLB locks
  *             -> gmem state lock (get_pfn/put_pfn, called from all above)
  *               -> leaf locks (logging, counters)
@@ -39,6 +40,7 @@ enum lock_rank {
 	LOCK_RANK_PAGES_REGISTRY = 38,
 	LOCK_RANK_IOPT_PAGES = 40,
 	LOCK_RANK_IOMMU_DMA = 45,
+	LOCK_RANK_PROTFD_HOLDS = 47,
 	LOCK_RANK_IOMMU_DOMAIN = 50,
 	LOCK_RANK_GMEM_STATE = 60,
 	LOCK_RANK_LEAF = 90,

@@ -41,38 +41,11 @@
 #include "common/sys.h"
 #include "common/uaccess.h"
 #include "gmem/gmem_private.h"
-#include "iommufd_private.h"
-
-#define FAULT_LOG 64
+#include "emu_iommu.h"
 
 static DEFINE_LOCK_CLASS(emu_device_class, LOCK_RANK_DEVICE);
 
-struct pm_device {
-	struct device dev;
-	struct rwlock lock; /* attachment; DMA holds it for read */
-	struct iommufd_ctx *ictx;
-	struct iommufd_device *idev;
-	u32 dev_id;
-	char name[32];
-	struct iotlb tlb; /* attached while idev->hwpt is set */
-
-	struct mutex fault_lock; /* the fault log */
-	struct pm_dma_fault faults[FAULT_LOG];
-	u64 fault_head, fault_tail; /* ring indexes */
-	u64 nr_faults, dma_ops, dma_bytes; /* relaxed atomics */
-};
-
 /* ------------------------------------------------------------- driver */
-
-static void *emu_hw_info(struct device *dev, u32 *length, u32 *type)
-{
-	(void)dev;
-	/* The emulated IOMMU has no vendor registers to report. */
-	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT)
-		return ERR_PTR(-EOPNOTSUPP);
-	*length = 0;
-	return NULL;
-}
 
 static struct iommu_domain *emu_domain_alloc_paging(struct device *dev,
 						    u32 flags)
@@ -90,7 +63,12 @@ static bool emu_capable(struct device *dev, enum iommu_cap cap)
 }
 
 static const struct iommu_ops emu_iommu_ops = {
-	.hw_info = emu_hw_info,
+	/*
+	 * No hw_info: the emulated IOMMU has no vendor registers, and
+	 * Linux's core answers IOMMU_HW_INFO_TYPE_DEFAULT with no data for a
+	 * driver without the callback (a driver with one must report a type
+	 * of its own).
+	 */
 	.domain_alloc_paging = emu_domain_alloc_paging,
 	.capable = emu_capable,
 };
@@ -116,6 +94,7 @@ int pm_device_create(struct pm_iommufd *pm, const char *name,
 	rwlock_init(&dev->lock, &emu_device_class);
 	mutex_init(&dev->fault_lock, &emu_device_class);
 	INIT_LIST_HEAD(&dev->tlb.domain_item);
+	INIT_LIST_HEAD(&dev->ttlb.domain_item);
 	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "emu");
 	dev->ictx = ictx;
 	dev->idev = iommufd_device_bind(ictx, &dev->dev, &dev->dev_id);
@@ -187,8 +166,15 @@ void pm_device_detach(struct pm_device *dev)
 
 void pm_device_destroy(struct pm_device *dev)
 {
+	unsigned int i;
+
 	if (!dev)
 		return;
+	/* An owner that forgot its binding: unbind, revoking first. */
+	if (dev->protfd)
+		pm_protfd_destroy(dev->protfd);
+	for (i = 0; i < EMU_NR_BARS; i++)
+		pm_gmem_close(dev->bar[i]);
 	pm_device_detach(dev);
 	iommufd_device_unbind(dev->idev);
 	rwlock_destroy(&dev->lock);
@@ -204,12 +190,12 @@ static void record_fault(struct pm_device *dev, u64 iova,
 	struct pm_dma_fault *f;
 
 	mutex_lock(&dev->fault_lock);
-	f = &dev->faults[dev->fault_head++ % FAULT_LOG];
+	f = &dev->faults[dev->fault_head++ % EMU_FAULT_LOG];
 	f->iova = iova;
 	f->reason = reason;
 	f->write = write;
-	if (dev->fault_head - dev->fault_tail > FAULT_LOG)
-		dev->fault_tail = dev->fault_head - FAULT_LOG;
+	if (dev->fault_head - dev->fault_tail > EMU_FAULT_LOG)
+		dev->fault_tail = dev->fault_head - EMU_FAULT_LOG;
 	mutex_unlock(&dev->fault_lock);
 	__atomic_fetch_add(&dev->nr_faults, 1, __ATOMIC_RELAXED);
 	pr_debug("%s: DMA %s fault at iova 0x%llx: %s", dev->name,
@@ -218,25 +204,42 @@ static void record_fault(struct pm_device *dev, u64 iova,
 }
 
 /*
- * One DMA transfer. Returns 0, or the fault reason (> 0) with *fault_iova.
- * Holds dev->lock (read) and the domain's dma_lock (read) throughout.
+ * Copy a run that is contiguous in the host. On a fault, find the first
+ * page that faults (the run's copy cannot say where it stopped) so the
+ * fault is recorded at its IOVA; redoing the pages before it is harmless.
  */
-static int dma_xfer(struct pm_device *dev, u64 iova, u8 *buf, size_t len,
-		    bool write, u64 *fault_iova, struct iommufd_ioas **ioas)
+static int copy_pages(u8 *kva, u8 *buf, size_t len, bool write, u64 iova,
+		      u64 *fault_iova)
 {
-	struct iommu_domain *d;
-	u64 cur = iova;
-	int reason = 0;
+	size_t done = 0;
 
-	down_read(&dev->lock);
-	d = dev->tlb.domain;
-	if (!d) {
-		up_read(&dev->lock);
-		*fault_iova = iova;
-		return PM_DMA_FAULT_DETACHED;
+	if (!(write ? copy_nofault(kva, buf, len) : copy_nofault(buf, kva, len)))
+		return 0;
+	while (done < len) {
+		size_t n = PAGE_SIZE - ((iova + done) & (PAGE_SIZE - 1));
+
+		if (n > len - done)
+			n = len - done;
+		if (write ? copy_nofault(kva + done, buf + done, n) :
+			    copy_nofault(buf + done, kva + done, n))
+			break;
+		done += n;
 	}
-	*ioas = dev->idev->hwpt->ioas;
-	down_read(&d->dma_lock);
+	*fault_iova = iova + (done < len ? done : 0);
+	return -EFAULT;
+}
+
+/*
+ * Translate and copy, page by page through @tlb, coalescing runs that are
+ * contiguous in the host. With @pf (trusted DMA), a missing translation is
+ * filled on demand. Called with dev->lock and the domain's dma_lock held
+ * for read. Returns 0, or the fault reason (> 0) with *fault_iova.
+ */
+static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
+		       u8 *buf, size_t len, bool write, u64 *fault_iova)
+{
+	u64 cur = iova;
+
 	while (len) {
 		size_t chunk = PAGE_SIZE - (cur & (PAGE_SIZE - 1));
 		u8 *kva, *next;
@@ -244,40 +247,92 @@ static int dma_xfer(struct pm_device *dev, u64 iova, u8 *buf, size_t len,
 
 		if (chunk > len)
 			chunk = len;
-		rc = iotlb_translate(&dev->tlb, cur, write, &kva);
-		if (rc) {
-			reason = rc == -EPERM ? PM_DMA_FAULT_READONLY :
-						PM_DMA_FAULT_UNMAPPED;
-			*fault_iova = cur;
-			break;
+		rc = iotlb_translate(tlb, cur, write, &kva);
+		if (rc == -ENOENT && pf) {
+			int reason = protfd_fill(pf, cur);
+
+			if (reason) {
+				*fault_iova = cur;
+				return reason;
+			}
+			rc = iotlb_translate(tlb, cur, write, &kva);
 		}
-		/* Coalesce pages that follow each other in the host. */
+		if (rc) {
+			*fault_iova = cur;
+			return rc == -EPERM ? PM_DMA_FAULT_READONLY :
+					      PM_DMA_FAULT_UNMAPPED;
+		}
 		while (chunk < len &&
-		       !iotlb_translate(&dev->tlb, cur + chunk, write, &next) &&
+		       !iotlb_translate(tlb, cur + chunk, write, &next) &&
 		       next == kva + chunk) {
 			size_t more = len - chunk < PAGE_SIZE ? len - chunk :
 								PAGE_SIZE;
 			chunk += more;
 		}
-		if (write ? copy_nofault(kva, buf, chunk) :
-			    copy_nofault(buf, kva, chunk)) {
-			reason = PM_DMA_FAULT_MEMORY;
-			*fault_iova = cur;
-			break;
-		}
+		if (copy_pages(kva, buf, chunk, write, cur, fault_iova))
+			return PM_DMA_FAULT_MEMORY;
 		buf += chunk;
 		cur += chunk;
 		len -= chunk;
 	}
+	return 0;
+}
+
+/*
+ * One DMA transfer, untrusted (T=0) through the device's domain or trusted
+ * (T=1) through its protection fd's. Returns 0, or the fault reason (> 0)
+ * with *fault_iova.
+ */
+static int dma_xfer(struct pm_device *dev, u64 iova, u8 *buf, size_t len,
+		    bool write, bool trusted, u64 *fault_iova)
+{
+	struct pm_protfd *pf = NULL;
+	struct iommu_domain *d;
+	struct iotlb *tlb;
+	int reason;
+
+	*fault_iova = iova;
+	down_read(&dev->lock);
+	if (trusted) {
+		pf = dev->protfd;
+		if (!pf || !protfd_running(pf)) {
+			up_read(&dev->lock);
+			return PM_DMA_FAULT_NOT_RUN;
+		}
+		d = protfd_domain(pf);
+		tlb = &dev->ttlb;
+	} else {
+		d = dev->tlb.domain;
+		tlb = &dev->tlb;
+		if (!d) {
+			up_read(&dev->lock);
+			return PM_DMA_FAULT_DETACHED;
+		}
+	}
+	down_read(&d->dma_lock);
+	reason = xfer_locked(tlb, pf, iova, buf, len, write, fault_iova);
 	up_read(&d->dma_lock);
+	/*
+	 * An untrusted miss may have a reason beyond "unmapped": the page is
+	 * private, or the device memory behind it was revoked. Asked with
+	 * dma_lock dropped (the IOAS locks rank above it) but the device
+	 * still attached, so the IOAS is still there.
+	 */
+	if (!trusted && (reason == PM_DMA_FAULT_UNMAPPED ||
+			 reason == PM_DMA_FAULT_MEMORY)) {
+		int why = iopt_iova_fault_reason(&dev->idev->hwpt->ioas->iopt,
+						 *fault_iova);
+
+		if (why)
+			reason = why;
+	}
 	up_read(&dev->lock);
 	return reason;
 }
 
 static int dma_rw(struct pm_device *dev, u64 iova, void *buf, size_t len,
-		  bool write)
+		  bool write, bool trusted)
 {
-	struct iommufd_ioas *ioas = NULL;
 	u64 last, fault_iova = 0;
 	int reason;
 
@@ -287,30 +342,37 @@ static int dma_rw(struct pm_device *dev, u64 iova, void *buf, size_t len,
 		return 0;
 	if (range_last(iova, len, &last))
 		return -EOVERFLOW;
-	reason = dma_xfer(dev, iova, buf, len, write, &fault_iova, &ioas);
+	reason = dma_xfer(dev, iova, buf, len, write, trusted, &fault_iova);
 	__atomic_fetch_add(&dev->dma_ops, 1, __ATOMIC_RELAXED);
 	if (!reason) {
 		__atomic_fetch_add(&dev->dma_bytes, len, __ATOMIC_RELAXED);
 		return 0;
 	}
-	/* Locks dropped: now tell an unmapped page from a private one. */
-	if (ioas && (reason == PM_DMA_FAULT_UNMAPPED ||
-		     reason == PM_DMA_FAULT_MEMORY) &&
-	    iopt_iova_is_private(&ioas->iopt, fault_iova))
-		reason = PM_DMA_FAULT_PRIVATE;
 	record_fault(dev, fault_iova, reason, write);
 	return -EFAULT;
 }
 
 int pm_dma_read(struct pm_device *dev, uint64_t iova, void *buf, size_t len)
 {
-	return dma_rw(dev, iova, buf, len, false);
+	return dma_rw(dev, iova, buf, len, false, false);
 }
 
 int pm_dma_write(struct pm_device *dev, uint64_t iova, const void *buf,
 		 size_t len)
 {
-	return dma_rw(dev, iova, (void *)buf, len, true);
+	return dma_rw(dev, iova, (void *)buf, len, true, false);
+}
+
+int pm_dma_read_trusted(struct pm_device *dev, uint64_t iova, void *buf,
+			size_t len)
+{
+	return dma_rw(dev, iova, buf, len, false, true);
+}
+
+int pm_dma_write_trusted(struct pm_device *dev, uint64_t iova,
+			 const void *buf, size_t len)
+{
+	return dma_rw(dev, iova, (void *)buf, len, true, true);
 }
 
 int pm_dma_rw_sg(struct pm_device *dev, const struct pm_dma_sg *sg,
@@ -322,7 +384,8 @@ int pm_dma_rw_sg(struct pm_device *dev, const struct pm_dma_sg *sg,
 	if (!sg && nr)
 		return -EINVAL;
 	for (i = 0; i < nr; i++) {
-		rc = dma_rw(dev, sg[i].iova, sg[i].buf, sg[i].len, write);
+		rc = dma_rw(dev, sg[i].iova, sg[i].buf, sg[i].len, write,
+			    false);
 		if (rc)
 			return rc;
 	}
@@ -338,7 +401,7 @@ int pm_device_read_faults(struct pm_device *dev, struct pm_dma_fault *out,
 		return -EINVAL;
 	mutex_lock(&dev->fault_lock);
 	while (n < max && dev->fault_tail < dev->fault_head)
-		out[n++] = dev->faults[dev->fault_tail++ % FAULT_LOG];
+		out[n++] = dev->faults[dev->fault_tail++ % EMU_FAULT_LOG];
 	mutex_unlock(&dev->fault_lock);
 	return (int)n;
 }
@@ -356,6 +419,12 @@ const char *pm_dma_fault_reason_name(enum pm_dma_fault_reason r)
 		return "detached";
 	case PM_DMA_FAULT_MEMORY:
 		return "memory fault";
+	case PM_DMA_FAULT_NOT_RUN:
+		return "trusted, not in RUN";
+	case PM_DMA_FAULT_SHARED:
+		return "trusted, not private";
+	case PM_DMA_FAULT_REVOKED:
+		return "revoked";
 	}
 	return "unknown";
 }
@@ -372,5 +441,138 @@ int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st)
 	st->iotlb_misses = __atomic_load_n(&dev->tlb.misses, __ATOMIC_RELAXED);
 	st->iotlb_invalidations =
 		__atomic_load_n(&dev->tlb.invalidations, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* ------------------------------------------------------ config space */
+
+static int config_range(unsigned int offset, unsigned int len)
+{
+	return offset > PM_DEVICE_CONFIG_SIZE ||
+			       len > PM_DEVICE_CONFIG_SIZE - offset ?
+		       -EINVAL :
+		       0;
+}
+
+int pm_device_config_read(struct pm_device *dev, unsigned int offset,
+			  void *buf, unsigned int len)
+{
+	if (!dev || (!buf && len) || config_range(offset, len))
+		return -EINVAL;
+	memcpy(buf, dev->config + offset, len);
+	return 0;
+}
+
+int pm_device_config_write(struct pm_device *dev, unsigned int offset,
+			   const void *buf, unsigned int len)
+{
+	if (!dev || (!buf && len) || config_range(offset, len))
+		return -EINVAL;
+	memcpy(dev->config + offset, buf, len);
+	/* A locked configuration changed: TDISP's move to ERROR. */
+	if (dev->protfd)
+		protfd_device_error(dev->protfd);
+	return 0;
+}
+
+/* ------------------------------------------------------------- BARs */
+
+/*
+ * A BAR's memory is a gmem store of its own, all shared, on a memfd: its
+ * shared fd is what pm_device_bar_fd() exports, its host view is the
+ * device's own view. MAP_FILE of that fd maps through the store, so the
+ * store's notifiers reach every IOAS area of it: closing the store at
+ * reset removes the translations (draining DMA in flight), and the areas,
+ * left without a store, fault as revoked until they are mapped again.
+ */
+static int bar_store(struct pm_device *dev, unsigned int bar, u64 size,
+		     struct pm_gmem **out)
+{
+	char name[48];
+	struct pm_gmem_config cfg = {
+		.backend = PM_GMEM_MEMFD,
+		.size = size,
+		.vm_fd = -1,
+		.fd = -1,
+		.name = name,
+	};
+
+	snprintf(name, sizeof(name), "%s-bar%u", dev->name, bar);
+	return pm_gmem_create(&cfg, out);
+}
+
+int pm_device_add_bar(struct pm_device *dev, unsigned int bar, uint64_t size)
+{
+	if (!dev || bar >= EMU_NR_BARS || !size || size % PAGE_SIZE)
+		return -EINVAL;
+	if (dev->bar[bar])
+		return -EEXIST;
+	dev->bar_size[bar] = size;
+	return bar_store(dev, bar, size, &dev->bar[bar]);
+}
+
+int pm_device_bar_fd(struct pm_device *dev, unsigned int bar)
+{
+	if (!dev || bar >= EMU_NR_BARS)
+		return -EINVAL;
+	if (!dev->bar[bar])
+		return -ENOENT;
+	return pm_gmem_shared_fd(dev->bar[bar]);
+}
+
+void *pm_device_bar_ptr(struct pm_device *dev, unsigned int bar)
+{
+	if (!dev || bar >= EMU_NR_BARS || !dev->bar[bar])
+		return NULL;
+	return pm_gmem_host_view(dev->bar[bar]);
+}
+
+uint64_t pm_device_bar_size(struct pm_device *dev, unsigned int bar)
+{
+	if (!dev || bar >= EMU_NR_BARS || !dev->bar[bar])
+		return 0;
+	return dev->bar_size[bar];
+}
+
+int pm_device_set_reset_cb(struct pm_device *dev,
+			   void (*cb)(struct pm_device *dev, void *opaque),
+			   void *opaque)
+{
+	if (!dev)
+		return -EINVAL;
+	dev->reset_cb = cb;
+	dev->reset_opaque = opaque;
+	return 0;
+}
+
+int pm_device_reset(struct pm_device *dev)
+{
+	struct pm_gmem *fresh[EMU_NR_BARS] = { NULL };
+	unsigned int i;
+	int rc;
+
+	if (!dev)
+		return -EINVAL;
+	/* What can fail first: the reset either happens whole or not. */
+	for (i = 0; i < EMU_NR_BARS; i++) {
+		if (!dev->bar[i])
+			continue;
+		rc = bar_store(dev, i, dev->bar_size[i], &fresh[i]);
+		if (rc) {
+			while (i--)
+				pm_gmem_close(fresh[i]);
+			return rc;
+		}
+	}
+	if (dev->protfd)
+		protfd_device_reset(dev->protfd);
+	if (dev->reset_cb)
+		dev->reset_cb(dev, dev->reset_opaque);
+	for (i = 0; i < EMU_NR_BARS; i++) {
+		if (!dev->bar[i])
+			continue;
+		pm_gmem_close(dev->bar[i]);
+		dev->bar[i] = fresh[i];
+	}
 	return 0;
 }

@@ -52,6 +52,7 @@
 #include "common/lock_ranks.h"
 #include "common/overflow.h"
 #include "common/sys.h"
+#include <privmem/device.h>
 #include "gmem/gmem_private.h"
 #include "iommufd_private.h"
 
@@ -1258,8 +1259,14 @@ int iopt_access_rw(struct io_pagetable *iopt, u64 iova, void *data,
 			u8 *kva;
 
 			if (shared <= 0) {
-				/* A private gmem page: not for this path. */
-				rc = shared < 0 ? shared : -EFAULT;
+				/*
+				 * A private gmem page: not for this path. A
+				 * store that closed (a reset device's BAR):
+				 * the memory is gone until mapped again.
+				 */
+				rc = shared < 0		   ? shared :
+				     !area->pages->gmem ? -ENODEV :
+							  -EFAULT;
 				break;
 			}
 			kva = iopt_pages_kva(area->pages, off);
@@ -1459,17 +1466,21 @@ int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
 	return 0;
 }
 
-bool iopt_iova_is_private(struct io_pagetable *iopt, u64 iova)
+int iopt_iova_fault_reason(struct io_pagetable *iopt, u64 iova)
 {
 	struct iopt_area *area;
-	bool priv = false;
+	int why = 0;
 	u64 run;
 
 	down_read(&iopt->iova_rwsem);
 	area = iopt_area_iter_first(iopt, iova, iova);
-	if (area && area->pages && area->pages->type == IOPT_ADDRESS_GMEM)
-		priv = iopt_pages_run(area->pages, area_offset(area, iova), 1,
-				      &run) == 0;
+	if (area && area->pages && area->pages->type == IOPT_ADDRESS_GMEM) {
+		if (!area->pages->gmem)
+			why = PM_DMA_FAULT_REVOKED;
+		else if (!iopt_pages_run(area->pages, area_offset(area, iova),
+					 1, &run))
+			why = PM_DMA_FAULT_PRIVATE;
+	}
 	up_read(&iopt->iova_rwsem);
-	return priv;
+	return why;
 }

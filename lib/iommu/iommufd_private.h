@@ -396,8 +396,13 @@ int iommu_iova_to_kva(struct iommu_domain *d, u64 iova, void **kva,
 		      int *prot);
 /* Wait for every DMA in flight through @d (punch-hole). */
 void iommu_drain(struct iommu_domain *d);
-/* A gmem page at @iova that is private (or converting) right now. */
-bool iopt_iova_is_private(struct io_pagetable *iopt, u64 iova);
+/*
+ * Why DMA found no usable translation at @iova, beyond "unmapped":
+ * PM_DMA_FAULT_PRIVATE (a gmem page private or converting right now),
+ * PM_DMA_FAULT_REVOKED (the area's store is gone: a reset device's BAR),
+ * or 0.
+ */
+int iopt_iova_fault_reason(struct io_pagetable *iopt, u64 iova);
 
 /*
  * An IOTLB: a direct-mapped cache of 4 KiB translations in front of a
