@@ -115,6 +115,30 @@ int pm_gmem_vm_fd(const struct pm_gmem *g);
  */
 void *pm_gmem_host_view(const struct pm_gmem *g);
 
+/**
+ * pm_gmem_kvm_window() - the KVM window: an address range for userspace_addr
+ * @addr: out: the window's start, aligned to the granule; it spans the
+ *        store's created size and stays valid until pm_gmem_close()
+ *
+ * For hosts whose KVM reads guest memory through a memslot's
+ * userspace_addr even for a guest_memfd memslot (kvm_pvm: a memslot with
+ * userspace_addr 0 does not run a guest there). The window shows, run by
+ * run, the backing each page is on: the private backing for private pages,
+ * the shared memfd for shared ones, and nothing (PROT_NONE) past the
+ * current size. Conversions, truncation and close keep it in step; a
+ * conversion changes it before it discards anything, and a failed one
+ * leaves it as it was. Created on the first call (later calls return the
+ * same address); it is not inherited by fork().
+ *
+ * Use it for nothing but KVM: it is a standing mapping of private memory.
+ * Host code reads guest memory through the host view or the trusted path.
+ * It costs one VMA per run of equal state; vm.max_map_count bounds the
+ * number of runs (a conversion past it fails with -ENOMEM, unchanged).
+ * Return: 0, -EOPNOTSUPP (the private backing cannot be mapped: guest_memfd
+ * without GUEST_MEMFD_FLAG_MMAP), -ENOMEM, or the errno of mmap.
+ */
+int pm_gmem_kvm_window(struct pm_gmem *g, void **addr);
+
 /* 1 if the page at @offset is private, 0 if shared, or -EINVAL (outside the
  * store, or no store). */
 int pm_gmem_is_private(struct pm_gmem *g, uint64_t offset);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <linux/capability.h>
 #include <privmem/privmem.h>
 #include "sys.h"
@@ -425,4 +426,80 @@ void sys_signal_default(int sig)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(sig, &sa, NULL);
+}
+
+void *sys_mmap_undo(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off)
+{
+	void *p = mmap(addr, len, prot, flags, fd, off);
+
+	return p == MAP_FAILED ? ERR_PTR(-errno) : p;
+}
+
+int sys_madvise_undo(void *addr, size_t len, int advice)
+{
+	return RET_ERRNO(madvise(addr, len, advice));
+}
+
+pid_t sys_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+void sys_pthread_join(pthread_t t)
+{
+	pthread_join(t, NULL);
+}
+
+int sys_pthread_kill(pthread_t t, int sig)
+{
+	return -pthread_kill(t, sig);
+}
+
+int sys_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (pm_should_fail())
+		return -EINVAL;
+	return -pthread_sigmask(how, set, old);
+}
+
+int sys_timer_create_tid(int sig, pid_t tid, timer_t *out)
+{
+	struct sigevent sev;
+
+	if (pm_should_fail())
+		return -EAGAIN;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = sig;
+	sev._sigev_un._tid = tid;
+	return RET_ERRNO(timer_create(CLOCK_MONOTONIC, &sev, out));
+}
+
+int sys_timer_settime_ns(timer_t t, u64 ns)
+{
+	struct itimerspec its;
+
+	if (pm_should_fail())
+		return -EINVAL;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(ns / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(ns % 1000000000ULL);
+	return RET_ERRNO(timer_settime(t, 0, &its, NULL));
+}
+
+void sys_timer_delete(timer_t t)
+{
+	timer_delete(t);
+}
+
+void sys_sigdrain(int sig)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	while (sigtimedwait(&set, NULL, &zero) == sig)
+		;
 }

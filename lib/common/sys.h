@@ -102,4 +102,32 @@ int sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* Reset @sig to its default action; async-signal-safe, never injected. */
 void sys_signal_default(int sig);
 
+/*
+ * Undo paths. A failed operation that replaced a mapping puts the old one
+ * back with these: they are not injection points, since an undo that fails
+ * by injection would leave the state the sweep checks changed. The kernel
+ * can still refuse them (out of memory, vm.max_map_count); callers WARN.
+ * sys_mmap_undo() returns ERR_PTR(-errno) as sys_mmap() does.
+ */
+void *sys_mmap_undo(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off);
+int sys_madvise_undo(void *addr, size_t len, int advice);
+
+/*
+ * Threads and signals (lib/vmm: vCPU threads, kicks and the probes' timer).
+ * Joining, kicking, deleting a timer and draining a pending signal release
+ * or stop something, so they are not injection points: teardown must never
+ * fail.
+ */
+pid_t sys_gettid(void);
+void sys_pthread_join(pthread_t t);
+int sys_pthread_kill(pthread_t t, int sig);
+int sys_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
+/* A POSIX timer that sends @sig to thread @tid (SIGEV_THREAD_ID). */
+int sys_timer_create_tid(int sig, pid_t tid, timer_t *out);
+int sys_timer_settime_ns(timer_t t, u64 ns);
+void sys_timer_delete(timer_t t);
+/* Consume @sig if it is pending for the calling thread; never waits. */
+void sys_sigdrain(int sig);
+
 #endif

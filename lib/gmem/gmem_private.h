@@ -60,10 +60,23 @@ struct pm_gmem {
 	u64 priv_dev, priv_ino, shared_dev, shared_ino;
 	struct pm_gmem *registry_next; /* stores_lock */
 
+	/*
+	 * The KVM window (window.c): NULL until pm_gmem_kvm_window(). Its
+	 * layout changes under convert_lock only; the pointer is set once.
+	 */
+	u8 *window;
+	u8 *window_reserve; /* the reservation, window aligned inside it */
+	u64 window_reserve_len;
+
 	/* [S] statistics */
 	u64 private_bytes;
 	u64 conversions;
 	u64 bytes_converted;
+};
+
+/* A maximal run of pages that change state in one conversion. */
+struct gmem_change {
+	u64 start, last;
 };
 
 /* A page held through pm_gmem_get_pfn(), in pm_gmem.holds. */
@@ -82,6 +95,19 @@ int gmem_notify_begin(struct pm_gmem *g, enum pm_gmem_event ev, u64 offset,
 		      struct pm_gmem_notifier **stopped);
 void gmem_notify_end(struct pm_gmem *g, enum pm_gmem_event ev, u64 offset,
 		     u64 length, int result, struct pm_gmem_notifier *stopped);
+
+/* window.c */
+/*
+ * Phase 1 of a conversion: show the @n changes of a conversion to @to in
+ * the window. Return: 0, or -errno with the window as it was.
+ */
+int gmem_window_convert(struct pm_gmem *g, const struct gmem_change *c,
+			size_t n, enum pm_gmem_state to);
+/* Truncation: hide [start, last] (the tail leaves the store), or show it
+ * again by the recorded state (grow). -errno with the window unchanged. */
+int gmem_window_hide(struct pm_gmem *g, u64 start, u64 last);
+int gmem_window_show(struct pm_gmem *g, u64 start, u64 last);
+void gmem_window_close(struct pm_gmem *g);
 
 /* backend.c */
 int gmem_backend_open(struct pm_gmem *g, const struct pm_gmem_config *cfg);

@@ -344,6 +344,18 @@ static int grow(struct pm_gmem *g, u64 old, u64 size)
 	return 0;
 }
 
+/* Undo a grow(): the tail's shared side back to holes, the old size. */
+static void grow_undo(struct pm_gmem *g, u64 old, u64 size)
+{
+	struct interval_tree_span_iter it;
+
+	interval_tree_for_each_span(&it, &g->private_tree, old, size - 1)
+		if (it.is_hole)
+			gmem_discard_shared(g, it.start_hole,
+					    it.last_hole - it.start_hole + 1);
+	g->size = old;
+}
+
 int pm_gmem_truncate(struct pm_gmem *g, uint64_t size)
 {
 	struct pm_gmem_notifier *stopped;
@@ -362,8 +374,27 @@ int pm_gmem_truncate(struct pm_gmem *g, uint64_t size)
 		rc = map_for_zeroing(g, size, old - 1, &map, &map_start,
 				     &map_len);
 	mutex_unlock(&g->state_lock);
+	if (!rc && size > old) {
+		/* The KVM window shows the tail again, by state. */
+		rc = gmem_window_show(g, old, size - 1);
+		if (rc) {
+			mutex_lock(&g->state_lock);
+			grow_undo(g, old, size);
+			mutex_unlock(&g->state_lock);
+		}
+	}
 	if (rc || size >= old)
 		goto out;
+	/*
+	 * The window hides the tail before its sides are discarded: a fault
+	 * through a stale piece would allocate a page there again.
+	 */
+	rc = gmem_window_hide(g, size, old - 1);
+	if (rc) {
+		if (map)
+			gmem_unmap_private(map, map_len);
+		goto out;
+	}
 
 	gmem_notify_begin(g, PM_GMEM_EV_TRUNCATE, size, old - size, false,
 			  &stopped);

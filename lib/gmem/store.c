@@ -117,11 +117,6 @@ int gmem_find_by_fd(int fd, struct pm_gmem **out)
 	return 0;
 }
 
-/* A maximal run of pages that change state in one conversion. */
-struct gmem_change {
-	u64 start, last;
-};
-
 static const char *const backend_names[PM_GMEM_NR_BACKENDS] = {
 	[PM_GMEM_GUEST_MEMFD] = "guest_memfd",
 	[PM_GMEM_MEMFD] = "memfd",
@@ -163,6 +158,7 @@ static void store_free(struct pm_gmem *g)
 		interval_tree_remove(n, &g->private_tree);
 		kfree(n);
 	}
+	gmem_window_close(g);
 	gmem_backend_close(g);
 	mutex_destroy(&g->convert_lock);
 	mutex_destroy(&g->state_lock);
@@ -661,6 +657,14 @@ int pm_gmem_convert(struct pm_gmem *g, uint64_t offset, uint64_t length,
 			memcpy(map + (c[i].start - map_start),
 			       view + c[i].start, c[i].last - c[i].start + 1);
 	}
+	/*
+	 * Last in phase 1, before phase 2 discards anything: the KVM window
+	 * shows the side each page moves to (window.c says why the order
+	 * matters). On failure it is as it was.
+	 */
+	rc = gmem_window_convert(g, c, n, to);
+	if (rc)
+		goto undo;
 
 	/* Phase 2: commit; nothing below can fail. */
 	mutex_lock(&g->state_lock);
@@ -694,7 +698,12 @@ int pm_gmem_convert(struct pm_gmem *g, uint64_t offset, uint64_t length,
 	rc = 0;
 	goto out_end;
 
+undo:
+	if (to == PM_GMEM_SHARED)
+		goto undo_shared;
 undo_private:
+	if (map)
+		gmem_unmap_private(map, map_len);
 	/* The private side of a shared page must stay empty. */
 	for (i = 0; i < done && g->caps.can_punch; i++)
 		gmem_discard_private(g, c[i].start, c[i].last - c[i].start + 1,

@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/capability.h>
@@ -677,6 +678,103 @@ static inline long maps_backing_count(void)
 {
 	return maps_count("memfd:") + maps_count("kvm-gmem") +
 	       maps_count("secretmem");
+}
+
+/* ------------------------------------------------------------------ */
+/* The KVM window (pm_gmem_kvm_window).                                */
+
+/*
+ * What the window shows at each granule of [0, @capacity), from
+ * /proc/self/maps: 'P' the private backing at the same offset, 'S' the
+ * shared memfd at the same offset, '-' nothing usable (the PROT_NONE tail),
+ * '?' anything else (a wrong file or offset, or no mapping at all).
+ */
+static inline void window_layout(struct pm_gmem *g, const void *win,
+				 uint64_t capacity, char *buf)
+{
+	uint64_t gr = pm_gmem_granule(g), n = capacity / gr, i;
+	uintptr_t lo = (uintptr_t)win, hi = lo + capacity;
+	struct stat ps, ss;
+	char line[512];
+	FILE *f;
+
+	if (fstat(pm_gmem_private_fd(g), &ps) ||
+	    fstat(pm_gmem_shared_fd(g), &ss))
+		FAIL("fstat of the store's fds: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		buf[i] = '?';
+	buf[n] = 0;
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		FAIL("fopen /proc/self/maps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e, off, ino;
+		char perms[8];
+		uintptr_t a;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &s, &e, perms,
+			   &off, &ino) != 5 ||
+		    s >= hi || e <= lo)
+			continue;
+		for (a = s > lo ? s : lo; a < e && a < hi; a += gr) {
+			uint64_t woff = a - lo;
+			uint64_t foff = off + (a - s);
+			char c = '?';
+
+			if (!strcmp(perms, "---p") && ino == 0)
+				c = '-';
+			else if (ino == ps.st_ino && foff == woff &&
+				 perms[3] == 's')
+				c = 'P';
+			else if (ino == ss.st_ino && foff == woff &&
+				 perms[3] == 's')
+				c = 'S';
+			buf[woff / gr] = c;
+		}
+	}
+	fclose(f);
+}
+
+/* The window must show @want ("SPP-"), granule by granule. */
+#define ASSERT_WINDOW(g, win, want)                                          \
+	do {                                                                 \
+		char __w[1024];                                              \
+		window_layout((g), (win), strlen(want) * pm_gmem_granule(g), \
+			      __w);                                          \
+		if (strcmp(__w, (want)))                                     \
+			FAIL("window shows %s, expected %s", __w, (want));   \
+	} while (0)
+
+/*
+ * The window's layout and a checksum per granule of what it shows (read
+ * with process_vm_readv: a hole or PROT_NONE reads as FAULT), for digests.
+ */
+static inline void window_digest(struct pm_gmem *g, const void *win,
+				 uint64_t capacity, char *buf, size_t len)
+{
+	uint64_t gr = pm_gmem_granule(g), off;
+	uint8_t *tmp = malloc(gr);
+	size_t pos;
+
+	if (!tmp)
+		FAIL("malloc");
+	if (len < capacity / gr + 8)
+		FAIL("digest buffer too small");
+	memcpy(buf, "win=", 4);
+	window_layout(g, win, capacity, buf + 4);
+	pos = strlen(buf);
+	for (off = 0; off < capacity && pos + 16 < len; off += gr) {
+		int err = vm_read_self((const uint8_t *)win + off, tmp, gr,
+				       NULL);
+
+		if (err)
+			pos += snprintf(buf + pos, len - pos, " FAULT");
+		else
+			pos += snprintf(buf + pos, len - pos, " %08llx",
+					(unsigned long long)(fnv1a(tmp, gr) &
+							     0xffffffff));
+	}
+	free(tmp);
 }
 
 /* Where /proc/self/fd/@fd points ("/memfd:NAME (deleted)", ...). */
