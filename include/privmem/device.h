@@ -116,8 +116,26 @@ struct pm_device_stats {
 	uint64_t iotlb_hits;
 	uint64_t iotlb_misses;
 	uint64_t iotlb_invalidations; /* entries dropped by unmap/conversion */
+	/*
+	 * The IO page table of the domain the device is attached to (zeros
+	 * when detached, or for a domain that is not the emulated IOMMU's):
+	 * bytes of tables (the cut reserve included) and leaves by size.
+	 */
+	uint64_t pt_bytes;
+	uint64_t pt_leaves_4k, pt_leaves_2m, pt_leaves_1g;
 };
 int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st);
+
+/*
+ * pm_dma_translate() - ATS-style translation requests, no data moved
+ * Translate @n IOVAs (for writing if @write) through the device's IOTLB
+ * and domain, as one request: a device model checks a descriptor ring's
+ * buffers before using them. Nothing is recorded as a fault.
+ * Return: how many of @iova translate before the first that does not
+ * (@n if all do), or -EINVAL.
+ */
+int pm_dma_translate(struct pm_device *dev, const uint64_t *iova,
+		     unsigned int n, int write);
 
 /*
  * Configuration space (PM_DEVICE_CONFIG_SIZE bytes, zeros at creation),

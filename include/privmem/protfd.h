@@ -133,8 +133,12 @@ int pm_protfd_create(struct pm_device *dev, const struct pm_protfd_config *cfg,
 /* Unbind: revokes (PM_PROTFD_REVOKE_UNBIND) if in RUN, then frees. */
 void pm_protfd_destroy(struct pm_protfd *pf);
 
+/*
+ * Lock takes the report (the digest of the frozen configuration): without
+ * a digest library (libcrypto) there is none to take, and lock fails with
+ * -EOPNOTSUPP (the binding stays UNLOCKED), as does get_report.
+ */
 int pm_protfd_lock(struct pm_protfd *pf);
-/* -EOPNOTSUPP without a digest library (libcrypto). */
 int pm_protfd_get_report(struct pm_protfd *pf, struct pm_tdi_report *r);
 int pm_protfd_accept(struct pm_protfd *pf,
 		     const uint8_t digest[PM_TDI_DIGEST_LEN]);

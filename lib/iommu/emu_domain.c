@@ -122,14 +122,16 @@ struct iommu_domain *emu_domain_alloc(u64 pgsize_bitmap)
 	return &ed->domain;
 }
 
-void emu_domain_get_stats(struct iommu_domain *d,
+bool emu_domain_get_stats(struct iommu_domain *d,
 			  struct io_pgtable_stats *stats)
 {
-	struct emu_domain *ed = to_emu_domain(d);
+	struct emu_domain *ed;
 
-	if (WARN_ON(d->ops != &emu_domain_ops))
-		return;
+	if (d->ops != &emu_domain_ops)
+		return false;
+	ed = to_emu_domain(d);
 	down_read(&ed->lock);
 	io_pgtable_get_stats(ed->pgt, stats);
 	up_read(&ed->lock);
+	return true;
 }

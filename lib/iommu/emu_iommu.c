@@ -32,6 +32,7 @@
  * domain dma_lock (DMA) -> domain locks.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <privmem/device.h>
@@ -42,6 +43,7 @@
 #include "common/uaccess.h"
 #include "gmem/gmem_private.h"
 #include "emu_iommu.h"
+#include "io_pgtable.h"
 
 static DEFINE_LOCK_CLASS(emu_device_class, LOCK_RANK_DEVICE);
 
@@ -145,9 +147,15 @@ int pm_device_replace(struct pm_device *dev, uint32_t *pt_id)
 	if (!dev || !pt_id)
 		return -EINVAL;
 	down_write(&dev->lock);
+	/*
+	 * Off the old domain first: a replace frees an automatic HWPT the
+	 * device was the last user of, and its domain with it. Then onto
+	 * the new one, or back onto the old if the replace failed.
+	 */
+	if (dev->tlb.domain)
+		iotlb_detach(&dev->tlb);
 	rc = iommufd_device_replace(dev->idev, pt_id);
-	if (!rc)
-		tlb_follow_locked(dev);
+	tlb_follow_locked(dev);
 	up_write(&dev->lock);
 	return rc;
 }
@@ -431,6 +439,8 @@ const char *pm_dma_fault_reason_name(enum pm_dma_fault_reason r)
 
 int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st)
 {
+	struct io_pgtable_stats pt;
+
 	if (!dev || !st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
@@ -441,7 +451,37 @@ int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st)
 	st->iotlb_misses = __atomic_load_n(&dev->tlb.misses, __ATOMIC_RELAXED);
 	st->iotlb_invalidations =
 		__atomic_load_n(&dev->tlb.invalidations, __ATOMIC_RELAXED);
+	down_read(&dev->lock);
+	if (dev->tlb.domain && emu_domain_get_stats(dev->tlb.domain, &pt)) {
+		st->pt_bytes = pt.table_bytes + pt.reserve_bytes;
+		st->pt_leaves_4k = pt.leaves[0];
+		st->pt_leaves_2m = pt.leaves[1];
+		st->pt_leaves_1g = pt.leaves[2];
+	}
+	up_read(&dev->lock);
 	return 0;
+}
+
+int pm_dma_translate(struct pm_device *dev, const uint64_t *iova,
+		     unsigned int n, int write)
+{
+	struct iommu_domain *d;
+	unsigned int i = 0;
+	u8 *kva;
+
+	if (!dev || (!iova && n) || n > INT_MAX)
+		return -EINVAL;
+	down_read(&dev->lock);
+	d = dev->tlb.domain;
+	if (d) {
+		down_read(&d->dma_lock);
+		while (i < n && !iotlb_translate(&dev->tlb, iova[i], write,
+						 &kva))
+			i++;
+		up_read(&d->dma_lock);
+	}
+	up_read(&dev->lock);
+	return (int)i;
 }
 
 /* ------------------------------------------------------ config space */

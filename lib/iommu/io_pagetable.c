@@ -1265,7 +1265,7 @@ int iopt_access_rw(struct io_pagetable *iopt, u64 iova, void *data,
 				 * the memory is gone until mapped again.
 				 */
 				rc = shared < 0		   ? shared :
-				     !area->pages->gmem ? -ENODEV :
+				     !iopt_pages_gmem(area->pages) ? -ENODEV :
 							  -EFAULT;
 				break;
 			}
@@ -1475,7 +1475,7 @@ int iopt_iova_fault_reason(struct io_pagetable *iopt, u64 iova)
 	down_read(&iopt->iova_rwsem);
 	area = iopt_area_iter_first(iopt, iova, iova);
 	if (area && area->pages && area->pages->type == IOPT_ADDRESS_GMEM) {
-		if (!area->pages->gmem)
+		if (!iopt_pages_gmem(area->pages))
 			why = PM_DMA_FAULT_REVOKED;
 		else if (!iopt_pages_run(area->pages, area_offset(area, iova),
 					 1, &run))

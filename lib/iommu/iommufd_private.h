@@ -287,7 +287,13 @@ struct iopt_pages {
 	u64 map_len;	/* FILE: length of file_kva */
 	u8 *file_kva;	/* FILE: our mapping, made at the first pin */
 	struct stat file_stat; /* FILE: identity of the file */
-	struct pm_gmem *gmem; /* GMEM; NULL once the store closed */
+	/*
+	 * GMEM; NULL once the store closed. Set to NULL (WRITE_ONCE) by the
+	 * store's close notifier, which then waits for every iova_rwsem
+	 * reader; readers outside the store's conversion lock use
+	 * iopt_pages_gmem().
+	 */
+	struct pm_gmem *gmem;
 	struct pm_gmem_notifier gmem_nb;
 	struct list_head areas; /* GMEM: struct iopt_area.pages_item */
 	struct interval_tree_root users_itree; /* struct iopt_pages_user */
@@ -299,6 +305,11 @@ struct iopt_pages_user {
 	void *owner;
 	struct pm_gmem_page *gmem_pages; /* GMEM access pins: held pages */
 };
+
+static inline struct pm_gmem *iopt_pages_gmem(struct iopt_pages *pages)
+{
+	return READ_ONCE(pages->gmem);
+}
 
 int iopt_alloc_user_pages(void *uptr, u64 length, bool writable,
 			  struct iopt_pages **out);
@@ -722,8 +733,9 @@ struct io_pgtable_stats;
  * [0, 2^48 - 1], can_cut. Return: the domain, ERR_PTR(-EINVAL/-ENOMEM).
  */
 struct iommu_domain *emu_domain_alloc(u64 pgsize_bitmap);
-/* Its page table's figures (tables, leaves, cut reserve). */
-void emu_domain_get_stats(struct iommu_domain *d,
+/* Its page table's figures (tables, leaves, cut reserve); false if @d is
+ * not an emulated-IOMMU domain (a mock domain). */
+bool emu_domain_get_stats(struct iommu_domain *d,
 			  struct io_pgtable_stats *stats);
 
 /* ------------------------------------------- end of emu_domain.c additions */

@@ -412,6 +412,8 @@ static int file_map(struct iopt_pages *pages)
 
 u8 *iopt_pages_kva(struct iopt_pages *pages, u64 offset)
 {
+	struct pm_gmem *g;
+
 	switch (pages->type) {
 	case IOPT_ADDRESS_USER:
 		return pages->uptr + offset;
@@ -425,25 +427,27 @@ u8 *iopt_pages_kva(struct iopt_pages *pages, u64 offset)
 			       pages->file_kva + pages->map_skew + offset :
 			       NULL;
 	case IOPT_ADDRESS_GMEM:
-		if (!pages->gmem)
-			return NULL;
-		return (u8 *)pm_gmem_host_view(pages->gmem) + pages->start +
-		       offset;
+		g = iopt_pages_gmem(pages);
+		return g ? (u8 *)pm_gmem_host_view(g) + pages->start + offset :
+			   NULL;
 	}
 	return NULL;
 }
 
 int iopt_pages_run(struct iopt_pages *pages, u64 offset, u64 limit, u64 *len)
 {
+	struct pm_gmem *g;
+
 	if (pages->type != IOPT_ADDRESS_GMEM) {
 		*len = limit;
 		return 1;
 	}
-	if (!pages->gmem) {
+	g = iopt_pages_gmem(pages);
+	if (!g) {
 		*len = limit;
 		return 0;
 	}
-	return gmem_shared_run(pages->gmem, pages->start + offset, limit, len);
+	return gmem_shared_run(g, pages->start + offset, limit, len);
 }
 
 /*
@@ -746,8 +750,23 @@ static int gmem_notify_begin_cb(struct pm_gmem_notifier *nb, struct pm_gmem *g,
 				uint64_t length)
 {
 	struct iopt_pages *pages = nb->opaque;
+	struct iopt_area *area;
+	int rc = iopt_gmem_invalidate(pages, ev, offset, length, true, 0);
 
-	return iopt_gmem_invalidate(pages, ev, offset, length, true, 0);
+	if (ev != PM_GMEM_EV_CLOSE)
+		return rc;
+	/*
+	 * The store is freed once its notifiers have run. Readers that are
+	 * not in a DMA (fault classification, access reads: they hold
+	 * iova_rwsem for read) must not see it after that: publish NULL,
+	 * then wait out every reader that may have loaded the old pointer.
+	 */
+	WRITE_ONCE(pages->gmem, NULL);
+	list_for_each_entry(area, &pages->areas, pages_item) {
+		down_write(&area->iopt->iova_rwsem);
+		up_write(&area->iopt->iova_rwsem);
+	}
+	return rc;
 }
 
 static void gmem_notify_end_cb(struct pm_gmem_notifier *nb, struct pm_gmem *g,
@@ -757,6 +776,4 @@ static void gmem_notify_end_cb(struct pm_gmem_notifier *nb, struct pm_gmem *g,
 	struct iopt_pages *pages = nb->opaque;
 
 	iopt_gmem_invalidate(pages, ev, offset, length, false, result);
-	if (ev == PM_GMEM_EV_CLOSE)
-		pages->gmem = NULL;
 }
