@@ -8,8 +8,9 @@
  * close file descriptors. Opening "/dev/iommu" (or "/dev/vfio/vfio", see
  * below) returns a real file descriptor, a sealed empty memfd, bound to a
  * fresh privmem iommufd context; ioctl(2) on it runs pm_iommufd_ioctl().
- * Every other descriptor and call goes straight to the next definition
- * (libc, or a sanitizer runtime preloaded before the shim).
+ * Every other descriptor and call goes straight to the next definition,
+ * libc's. A sanitizer runtime preloaded before the shim (as ASan must be)
+ * intercepts first and calls the shim as its "real" function.
  *
  * The descriptor table
  * --------------------
@@ -47,7 +48,9 @@
  *    included. Closing or dup()ing them in the child works and never
  *    touches the parent's context (whose descriptors stay open in the
  *    parent) nor the copy (it is never destroyed in the child). A child
- *    that wants an iommufd opens /dev/iommu itself.
+ *    that wants an iommufd opens /dev/iommu itself. The other way round,
+ *    a child's inherited descriptors do not keep the parent's context
+ *    alive: it ends with the opener's last handle, or with the opener.
  *    Why no copy-on-write snapshot for the child: the copy's translations
  *    point at memory that is not the child's. Pages pinned by the parent
  *    are mlock()ed in the parent only (locks are not inherited), and the
@@ -134,6 +137,21 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * ioctl() and fcntl() are variadic, but their third argument, when there
+ * is one, is a single word. Where the ABI passes such a variadic argument
+ * exactly as a named one (x86-64, and AArch64 and RISC-V on Linux), the
+ * shim takes it as a named parameter: no va_list to set up, and passing a
+ * call through is a tail call. Elsewhere, or built with
+ * -DSHIM_NO_WORD_ARG, it is read with va_arg().
+ */
+#if !defined(SHIM_NO_WORD_ARG) &&                                              \
+	(defined(__x86_64__) ||                                                \
+	 (defined(__aarch64__) && defined(__linux__)) ||                       \
+	 (defined(__riscv) && defined(__linux__)))
+#define SHIM_WORD_ARG 1
+#endif
 
 /* ------------------------------------------------------ the libc calls */
 
@@ -796,38 +814,45 @@ int shim_dup3(int oldfd, int newfd, int flags)
  * The third argument is an int, a long or a pointer by command; like libc,
  * take it as a pointer-sized word and pass it on unchanged.
  */
-static int shim_fcntl_common(fcntl_fn next, int fd, int cmd, void *arg)
+static __attribute__((noinline)) int shim_fcntl_common(fcntl_fn next, int fd,
+							int cmd, void *arg)
 {
 	int newfd;
 
-	if (likely(!shim_peek(fd)) ||
-	    (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC))
+	if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
 		return next(fd, cmd, arg);
 	newfd = next(fd, cmd, arg);
 	return shim_dup_slot(fd, newfd);
 }
 
-int shim_fcntl(int fd, int cmd, ...) SHIM_EXPORT(fcntl);
-int shim_fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
+#ifdef SHIM_WORD_ARG
+#define SHIM_WORD_PARAM(last) void *arg
+#define SHIM_WORD_GET(last)
+#else
+#define SHIM_WORD_PARAM(last) ...
+#define SHIM_WORD_GET(last)                                                    \
+	void *arg;                                                             \
+	va_list ap;                                                            \
+	va_start(ap, last);                                                    \
+	arg = va_arg(ap, void *);                                              \
+	va_end(ap)
+#endif
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+int shim_fcntl(int fd, int cmd, SHIM_WORD_PARAM(cmd)) SHIM_EXPORT(fcntl);
+int shim_fcntl(int fd, int cmd, SHIM_WORD_PARAM(cmd))
+{
+	SHIM_WORD_GET(cmd);
+	if (likely(!shim_peek(fd)))
+		return REAL(fcntl)(fd, cmd, arg);
 	return shim_fcntl_common(&REAL(fcntl), fd, cmd, arg);
 }
 
-int shim_fcntl64(int fd, int cmd, ...) SHIM_EXPORT(fcntl64);
-int shim_fcntl64(int fd, int cmd, ...)
+int shim_fcntl64(int fd, int cmd, SHIM_WORD_PARAM(cmd)) SHIM_EXPORT(fcntl64);
+int shim_fcntl64(int fd, int cmd, SHIM_WORD_PARAM(cmd))
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	SHIM_WORD_GET(cmd);
+	if (likely(!shim_peek(fd)))
+		return REAL(fcntl64)(fd, cmd, arg);
 	return shim_fcntl_common(&REAL(fcntl64), fd, cmd, arg);
 }
 
@@ -872,7 +897,9 @@ out:
 	return rc;
 }
 
-static int shim_ioctl_ctx(int fd, unsigned long request, void *arg)
+static __attribute__((noinline)) int shim_ioctl_ctx(int fd,
+						     unsigned long request,
+						     void *arg)
 {
 	struct shim_ctx *ctx = shim_get(fd);
 	int rc, err;
@@ -902,15 +929,11 @@ static int shim_ioctl_ctx(int fd, unsigned long request, void *arg)
 	return rc;
 }
 
-int shim_ioctl(int fd, unsigned long request, ...) SHIM_EXPORT(ioctl);
-int shim_ioctl(int fd, unsigned long request, ...)
+int shim_ioctl(int fd, unsigned long request, SHIM_WORD_PARAM(request))
+	SHIM_EXPORT(ioctl);
+int shim_ioctl(int fd, unsigned long request, SHIM_WORD_PARAM(request))
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	SHIM_WORD_GET(request);
 	if (likely(!shim_peek(fd)))
 		return REAL(ioctl)(fd, request, arg);
 	return shim_ioctl_ctx(fd, request, arg);

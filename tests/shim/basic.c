@@ -191,15 +191,21 @@ TEST(dma_through_mock_domain)
 
 TEST(two_contexts_isolated)
 {
-	int a = iommufd_open(), b = iommufd_open();
+	int a = iommufd_open(), b = iommufd_open(), afd = -1;
 	uint32_t ia = ioas_alloc(a), ia2 = ioas_alloc(a);
 	uint32_t ib = ioas_alloc(b);
+	uint8_t byte;
 
 	/* Each context numbers its objects from 1. */
 	ASSERT_EQ(1, ia);
 	ASSERT_EQ(1, ib);
 	/* An id of one is nothing in the other. */
 	ASSERT_ERRNO(ENOENT, iommufd_destroy(b, ia2));
+	/* Nor is an access descriptor of one, as in Linux (EBADFD). */
+	ASSERT_SYS(access_create(a, ia, 0, &afd));
+	ASSERT_ERRNO(EBADFD, access_rw(b, afd, MOCK_APERTURE_START, &byte, 1,
+				       false));
+	ASSERT_EQ(0, close(afd));
 	ASSERT_SYS(iommufd_destroy(a, ia2));
 	ASSERT_SYS(iommufd_destroy(b, ib));
 	ASSERT_ERRNO(ENOENT, iommufd_destroy(b, ia));

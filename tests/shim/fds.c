@@ -3,7 +3,9 @@
  * Descriptors of the shim's contexts: duplicates share the context and the
  * last one ends it; close_range, dup2 over a descriptor, a descriptor
  * closed behind the shim's back; fork (the child cannot use the parent's
- * context) and exec (O_CLOEXEC honoured, survivors are plain memfds).
+ * context), vfork (the child leaves the parent's table alone) and exec
+ * (O_CLOEXEC honoured, survivors are plain memfds); the access descriptors
+ * the selftest uAPI returns.
  */
 #include "shim_test.h"
 #include <pthread.h>
@@ -223,6 +225,78 @@ TEST(fork_child_cannot_use_parent_context)
 	ASSERT_SYS(ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &chg));
 	close(d);
 	close(fd);
+}
+
+/*
+ * A vfork() child shares the parent's memory, the shim's table included,
+ * but not its descriptor table: its close() must not drop the parent's
+ * slot, and its open() of the device is not the shim's.
+ */
+TEST(vfork_child_leaves_the_table_alone)
+{
+	int fd = iommufd_open(), status;
+	uint32_t ioas = ioas_alloc(fd);
+	struct stat st;
+	pid_t pid;
+
+	pid = vfork();
+	ASSERT_SYS(pid);
+	if (!pid) {
+		int dev;
+
+		close(fd);
+		/* The host's answer (ENOENT here), never a memfd context. */
+		dev = open("/dev/iommu", O_RDWR);
+		if (dev >= 0 && !fstat(dev, &st) && S_ISREG(st.st_mode))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	assert_alive(fd, ioas);
+	ASSERT_EQ(0, close(fd));
+}
+
+/*
+ * IOMMU_TEST_OP_CREATE_ACCESS returns a real descriptor, close-on-exec as
+ * Linux's; closing it destroys the access and drops its pins.
+ */
+TEST(access_fd_close_destroys_the_access)
+{
+	int fd = iommufd_open(), afd = -1;
+	uint32_t ioas = ioas_alloc(fd);
+	uint8_t *buf = map_buffer(4 * PAGE_SZ), byte;
+	uint64_t iova = MOCK_APERTURE_START;
+	struct iommu_test_cmd pin = {
+		.size = sizeof(pin),
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.access_pages = { .iova = iova, .length = PAGE_SZ,
+				  .uptr = (uintptr_t)buf },
+	};
+	struct stat st;
+
+	ASSERT_SYS(ioas_map_fixed(fd, ioas, buf, 4 * PAGE_SZ, iova));
+	ASSERT_SYS(access_create(fd, ioas,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
+	ASSERT_SYS(fstat(afd, &st));
+	ASSERT_EQ(FD_CLOEXEC, fcntl(afd, F_GETFD) & FD_CLOEXEC);
+	pin.id = (uint32_t)afd;
+	ASSERT_SYS(ioctl(fd, IOMMU_TEST_CMD, &pin));
+	/* No domain: the access's pin is the only one. */
+	ASSERT_SYS(check_refs(fd, buf, PAGE_SZ, 1));
+	ASSERT_SYS(access_rw(fd, afd, iova, &byte, 1, false));
+
+	ASSERT_EQ(0, close(afd));
+	ASSERT_SYS(check_refs(fd, buf, PAGE_SZ, 0));
+	ASSERT_ERRNO(EBADFD, access_rw(fd, afd, iova, &byte, 1, false));
+	/* Its number, reused by another file, is no access either. */
+	ASSERT_EQ(afd, open("/dev/null", O_RDONLY));
+	ASSERT_ERRNO(EBADFD, access_rw(fd, afd, iova, &byte, 1, false));
+	close(afd);
+	ASSERT_SYS(ioas_unmap(fd, ioas, iova, 4 * PAGE_SZ, NULL));
+	ASSERT_EQ(0, close(fd));
 }
 
 /* Run in the exec'd copy of this program: see main(). */

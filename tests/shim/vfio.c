@@ -284,6 +284,44 @@ TEST(map_unmap_v2)
 
 	/* Outside the mock aperture: reserved, EINVAL. */
 	ASSERT_ERRNO(EINVAL, dma_map(c.fd, buf, PAGE_SZ, PAGE_SZ, DMA_RW));
+
+	/* As Linux's compat, unlike the type1 driver: no flags is a map. */
+	ASSERT_SYS(dma_map(c.fd, buf, iova, PAGE_SZ, 0));
+	/* Length 0, and a range that wraps: iopt_unmap_iova()'s errors. */
+	ASSERT_ERRNO(EINVAL, dma_unmap(c.fd, iova, 0, 0, &unmapped));
+	ASSERT_U64_EQ(0, unmapped);
+	ASSERT_ERRNO(EOVERFLOW, dma_unmap(c.fd, UINT64_MAX - PAGE_SZ + 1,
+					  2 * PAGE_SZ, 0, &unmapped));
+	ASSERT_U64_EQ(0, unmapped);
+	/* A range larger than the mapping takes it whole. */
+	ASSERT_SYS(dma_unmap(c.fd, iova - PAGE_SZ, 4 * PAGE_SZ, 0, &unmapped));
+	ASSERT_U64_EQ(PAGE_SZ, unmapped);
+	close(c.fd);
+}
+
+/* TYPE1 cannot be had once a domain holds mappings (Linux: EINVAL). */
+TEST(set_type1_after_maps)
+{
+	struct compat c = compat_setup(VFIO_TYPE1v2_IOMMU);
+	struct iommu_option opt = {
+		.size = sizeof(opt),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_GET,
+		.object_id = c.ioas,
+	};
+	uint8_t *buf = map_buffer(4 * PAGE_SZ);
+	uint64_t iova = MOCK_APERTURE_START;
+
+	ASSERT_SYS(dma_map(c.fd, buf, iova, 4 * PAGE_SZ, DMA_RW));
+	ASSERT_ERRNO(EINVAL, ioctl(c.fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	ASSERT_SYS(ioctl(c.fd, IOMMU_OPTION, &opt));
+	ASSERT_U64_EQ(1, opt.val64);
+	/* TYPE1v2 again is fine; with the IOAS empty, TYPE1 is too. */
+	ASSERT_EQ(0, ioctl(c.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_SYS(dma_unmap(c.fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, ioctl(c.fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	ASSERT_SYS(ioctl(c.fd, IOMMU_OPTION, &opt));
+	ASSERT_U64_EQ(0, opt.val64);
 	close(c.fd);
 }
 
@@ -383,8 +421,29 @@ TEST(type1_cut_refused_under_access)
 	close(c.fd);
 }
 
+/* CAP_SYS_RESOURCE in the effective set (IOMMU_OPTION RLIMIT_MODE SET). */
+static bool has_cap_sys_resource(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff >> 24 & 1; /* CAP_SYS_RESOURCE */
+}
+
 TEST(dev_vfio_vfio_container)
 {
+	struct iommu_option mode = {
+		.size = sizeof(mode),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_GET,
+	};
 	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
 	uint8_t *buf = map_buffer(4 * PAGE_SZ);
 	uint64_t unmapped;
@@ -393,6 +452,9 @@ TEST(dev_vfio_vfio_container)
 
 	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	ASSERT_SYS(fd);
+	/* MM accounting, as Linux's container, where IOMMU_OPTION may. */
+	ASSERT_SYS(ioctl(fd, IOMMU_OPTION, &mode));
+	ASSERT_U64_EQ(has_cap_sys_resource() ? 1 : 0, mode.val64);
 	ASSERT_EQ(VFIO_API_VERSION, ioctl(fd, VFIO_GET_API_VERSION));
 	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	/* No type set yet: no compat IOAS. */
