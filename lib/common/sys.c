@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,27 @@ int sys_eventfd(unsigned int initval, int flags)
 	return RET_ERRNO(eventfd(initval, flags | EFD_CLOEXEC));
 }
 
+int sys_socketpair_hangup(int sv[2])
+{
+	int rc;
+
+	if (pm_should_fail())
+		return -EMFILE;
+	rc = RET_ERRNO(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	if (rc)
+		return rc;
+	/* sv[0]'s reads see end of file; sv[1] still sees sv[0] go. */
+	shutdown(sv[1], SHUT_WR);
+	return 0;
+}
+
+bool sys_peer_closed(int fd)
+{
+	struct pollfd p = { .fd = fd };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLNVAL));
+}
+
 ssize_t sys_pread(int fd, void *buf, size_t len, off_t off)
 {
 	if (pm_should_fail())
@@ -439,6 +462,11 @@ void *sys_mmap_undo(void *addr, size_t len, int prot, int flags, int fd,
 int sys_madvise_undo(void *addr, size_t len, int advice)
 {
 	return RET_ERRNO(madvise(addr, len, advice));
+}
+
+void sys_sigaction_undo(int sig, const struct sigaction *old)
+{
+	sigaction(sig, old, NULL);
 }
 
 pid_t sys_gettid(void)

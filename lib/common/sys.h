@@ -59,6 +59,14 @@ int sys_dup_cloexec(int fd);
 int sys_memfd_create(const char *name, unsigned int flags);
 int sys_memfd_secret(unsigned int flags);
 int sys_eventfd(unsigned int initval, int flags);
+/*
+ * A connected AF_UNIX pair, close-on-exec: hand sv[0] out, keep sv[1];
+ * reads of sv[0] see end of file, and sys_peer_closed(sv[1]) tells when
+ * the last descriptor of sv[0] (dups included) has been closed.
+ */
+int sys_socketpair_hangup(int sv[2]);
+/* A query, never injected: has the other end of socket @fd gone? */
+bool sys_peer_closed(int fd);
 ssize_t sys_pread(int fd, void *buf, size_t len, off_t off);
 ssize_t sys_pwrite(int fd, const void *buf, size_t len, off_t off);
 ssize_t sys_read(int fd, void *buf, size_t len);
@@ -112,6 +120,8 @@ void sys_signal_default(int sig);
 void *sys_mmap_undo(void *addr, size_t len, int prot, int flags, int fd,
 		    off_t off);
 int sys_madvise_undo(void *addr, size_t len, int advice);
+/* Put back a signal action saved by sys_sigaction(). */
+void sys_sigaction_undo(int sig, const struct sigaction *old);
 
 /*
  * Threads and signals (lib/vmm: vCPU threads, kicks and the probes' timer).

@@ -24,13 +24,15 @@
  *
  * CREATE_ACCESS creates an in-library access (device.c) driven by a struct
  * selftest_access, named to the caller by a file descriptor, as in Linux.
- * The descriptor is a memfd of our own: its inode identifies it, because a
- * closed number may come back for another file. Closing it must destroy
- * the access, and the library cannot see close(2), so selftest accesses are
- * kept in a table and checked: at every ioctl (main.c calls
- * iommufd_test_reap_closed_accesses()) and at every lookup by descriptor,
- * an access whose descriptor is closed or names another file is
- * destroyed. Items (ACCESS_PAGES pins) hang off the selftest_access, as in
+ * The descriptor is one end of an AF_UNIX socket pair whose other end the
+ * library keeps. The caller may dup it: a descriptor names the access when
+ * it refers to the same file (inode), whatever its number. Closing the
+ * last of them must destroy the access; the library cannot see close(2),
+ * but its own end sees the caller's end go (POLLHUP). So selftest accesses
+ * are kept in a table and checked at every ioctl on the context (main.c
+ * calls iommufd_test_reap_closed_accesses()) and at every lookup: an
+ * access whose descriptors are all closed is destroyed then, so its pins
+ * last until the next call into the context, not past it. Items (ACCESS_PAGES pins) hang off the selftest_access, as in
  * Linux, and the access's unmap callback drops the items an IOAS unmap
  * covers.
  *
@@ -57,6 +59,7 @@
  * else is taken under it (fstat(2) is called under it).
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -803,10 +806,11 @@ static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd, u32 idev_id,
 struct selftest_access {
 	struct iommufd_access *access;
 	struct iommufd_ctx *ictx;
-	/* The descriptor the caller holds, and which file it was. */
+	/* The caller's end (number as handed out, and its file) and ours. */
 	int fd;
 	dev_t st_dev;
 	ino_t st_ino;
+	int peer;
 	struct mutex lock; /* items, next_id */
 	struct list_head items;
 	unsigned int next_id;
@@ -865,6 +869,7 @@ static void staccess_free(struct selftest_access *staccess)
 		iommufd_test_access_unmap(staccess, 0, UINT64_MAX);
 		iommufd_access_destroy(staccess->access);
 	}
+	sys_close(staccess->peer);
 	mutex_destroy(&staccess->lock);
 	kfree(staccess);
 }
@@ -880,17 +885,10 @@ static void staccess_put(struct selftest_access *staccess)
 		staccess_free(staccess);
 }
 
-/* Is the caller's descriptor still the file we created? */
+/* Is any descriptor of the caller's end still open? */
 static bool staccess_fd_open(struct selftest_access *staccess)
 {
-	struct stat st;
-	int rc = sys_fstat(staccess->fd, &st);
-
-	if (rc == -EBADF)
-		return false;
-	if (rc)
-		return true; /* unknown: keep it */
-	return st.st_dev == staccess->st_dev && st.st_ino == staccess->st_ino;
+	return !sys_peer_closed(staccess->peer);
 }
 
 /* Unlinked entries: drop the table's references, with no lock held. */
@@ -912,10 +910,14 @@ static void staccess_put_dead(struct selftest_access *dead)
 static struct selftest_access *staccess_get(struct iommufd_ctx *ictx, u32 fd)
 {
 	struct selftest_access *staccess, *tmp, *found = NULL, *dead = NULL;
+	struct stat st;
 
+	if (fd > INT_MAX || sys_fstat((int)fd, &st))
+		return ERR_PTR(-EBADFD);
 	mutex_lock(&staccess_lock);
 	list_for_each_entry_safe(staccess, tmp, &staccess_list, node) {
-		if (staccess->ictx != ictx || (u32)staccess->fd != fd)
+		if (staccess->ictx != ictx || staccess->st_dev != st.st_dev ||
+		    staccess->st_ino != st.st_ino)
 			continue;
 		if (staccess_fd_open(staccess)) {
 			staccess->refs++;
@@ -968,6 +970,7 @@ static int iommufd_test_create_access(struct iommufd_ucmd *ucmd, u32 ioas_id,
 	struct selftest_access *staccess;
 	struct iommufd_access *access;
 	struct stat st;
+	int sv[2];
 	u32 id;
 	int rc;
 
@@ -984,11 +987,11 @@ static int iommufd_test_create_access(struct iommufd_ucmd *ucmd, u32 ioas_id,
 	staccess->refs = 1; /* the table's, once linked */
 
 	/* Close-on-exec, as Linux's O_CLOEXEC descriptor. */
-	staccess->fd = sys_memfd_create("[iommufd_test_staccess]", 0);
-	if (staccess->fd < 0) {
-		rc = staccess->fd;
+	rc = sys_socketpair_hangup(sv);
+	if (rc)
 		goto out_free;
-	}
+	staccess->fd = sv[0];
+	staccess->peer = sv[1];
 	rc = sys_fstat(staccess->fd, &st);
 	if (rc)
 		goto out_close;
@@ -1025,6 +1028,7 @@ out_destroy:
 	iommufd_access_destroy(access);
 out_close:
 	sys_close(staccess->fd);
+	sys_close(staccess->peer);
 out_free:
 	mutex_destroy(&staccess->lock);
 	kfree(staccess);

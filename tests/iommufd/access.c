@@ -270,6 +270,33 @@ TEST(close_destroys_access)
 	pm_iommufd_close(fx.ctx);
 }
 
+/*
+ * A duplicate names the same access, as in Linux (one file): the access
+ * lives while any descriptor of it is open, and goes with the last.
+ */
+TEST(dup_names_the_access)
+{
+	struct acc_fx fx = fx_new(false);
+	int afd = access_new(fx.ctx, fx.ioas, NEEDS_PIN), d;
+	uint8_t b[16];
+
+	test_access_pages(fx.ctx, afd, AT, 4 * PG, fx.buf, 0, NULL);
+	d = dup(afd);
+	ASSERT_SYS(d);
+	ASSERT_SYS(close(afd));
+	/* The original number is gone, the access is not. */
+	test_access_rw(fx.ctx, d, AT, b, sizeof(b), 0);
+	test_check_refs(fx.ctx, fx.buf, 4 * PG, 1);
+	test_err_destroy(EBUSY, fx.ctx, fx.ioas);
+	/* Reading it is end of file, as a file with nothing to read. */
+	ASSERT_EQ(read(d, b, sizeof(b)), 0);
+	ASSERT_SYS(close(d));
+	test_err_access_rw(EBADFD, fx.ctx, d, AT, b, sizeof(b), 0);
+	test_check_refs(fx.ctx, fx.buf, 4 * PG, 0);
+	test_destroy(fx.ctx, fx.ioas);
+	pm_iommufd_close(fx.ctx);
+}
+
 /* The access moves to another IOAS (ACCESS_REPLACE_IOAS). */
 TEST(replace_access_ioas)
 {
