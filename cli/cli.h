@@ -14,6 +14,10 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* main.c: -v was given (the library logs to stderr). */
+extern bool cli_verbose;
 
 /* report.c: the host, as JSON and as a readable report. */
 json_object *host_json(const struct pm_host_info *h);

@@ -13,7 +13,11 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "info", cmd_info, "what this host offers privmem [--json]" },
 	{ "run", cmd_run, "the end-to-end demonstration, as checks [--json]" },
+	{ "bench", cmd_bench, "performance figures [SCENARIO...] [--json] "
+			      "[--plot FILE.svg] [--quick]" },
 };
+
+bool cli_verbose;
 
 static void usage(FILE *f)
 {
@@ -37,6 +41,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "-v")) {
 		pm_set_log(log_stderr, NULL, PM_LOG_DEBUG);
+		cli_verbose = true;
 		argv++;
 		argc--;
 	}
