@@ -3,7 +3,10 @@
  * The project's lock order, as ranks: a lock may only be taken while every
  * lock already held has a lower rank. Checked in debug builds (mutex.h).
  *
+ *   VMM conversion lock        (a guest's conversion request: KVM
+ *                               attributes, then the store)
  *   gmem conversion lock       (held while invalidation notifiers run)
+ *     -> VMM device model lock (a register access, with its DMA inside)
  *     -> emulated device lock (held by its DMA; attach/replace/detach)
  *     -> device attach lock (bind/attach/replace of emulated devices)
  *     -> iommufd context locks (object table)
@@ -14,6 +17,7 @@
  *             -> protfd holds lock (trusted fills and releases)
  *           -> IOMMU domain / IOTLB locks
  *             -> gmem state lock (get_pfn/put_pfn, called from all above)
+ *               -> VMM memslot table, I/O bus, vCPU state (nothing inside)
  *               -> leaf locks (logging, counters)
  *
  * A consumer of a gmem store (the IOMMU, the VMM) may call get_pfn/put_pfn
@@ -29,6 +33,8 @@ enum lock_rank {
 	LOCK_RANK_VMM = 5,
 	LOCK_RANK_PROTFD = 8,
 	LOCK_RANK_GMEM_CONVERT = 10,
+	LOCK_RANK_VMM_DEV = 12, /* a device model's registers (its DMA
+				 * takes the IOMMU's locks inside) */
 	LOCK_RANK_DEVICE = 15,
 	LOCK_RANK_IOMMUFD_ATTACH = 18,
 	LOCK_RANK_IOMMUFD_CTX = 20,
@@ -43,6 +49,14 @@ enum lock_rank {
 	LOCK_RANK_PROTFD_HOLDS = 47,
 	LOCK_RANK_IOMMU_DOMAIN = 50,
 	LOCK_RANK_GMEM_STATE = 60,
+	/*
+	 * The VMM's inner locks take nothing else inside them; high ranks
+	 * so that device hooks called under other locks (a protection fd's
+	 * revoke callback deleting a memslot) may take them.
+	 */
+	LOCK_RANK_VMM_SLOTS = 84,
+	LOCK_RANK_VMM_BUS = 86,
+	LOCK_RANK_VMM_STATE = 88,
 	LOCK_RANK_LEAF = 90,
 };
 

@@ -115,7 +115,8 @@ static int win_map(struct pm_gmem *g, u64 start, u64 len, enum win_kind kind,
 		rc = (int)PTR_ERR(p);
 		if (rc == -ENOMEM && !undo)
 			pr_warn("gmem: KVM window: mapping 0x%llx+0x%llx "
-				"%s failed (-ENOMEM: vm.max_map_count?)",
+				"%s failed (-ENOMEM: out of memory, or at "
+				"vm.max_map_count)",
 				(unsigned long long)start,
 				(unsigned long long)len, kind_name(kind));
 		return rc;

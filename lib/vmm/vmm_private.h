@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PRIVMEM_VMM_PRIVATE_H
+#define PRIVMEM_VMM_PRIVATE_H
+
+#include <pthread.h>
+#include <privmem/vmm.h>
+#include <privmem/uapi/kvm.h>
+#include "common/compiler.h"
+#include "common/interval_tree.h"
+#include "common/mutex.h"
+
+#define VM_MAX_SLOTS 32
+#define VM_RAM_SLOT 0
+
+/* A memslot: slot 0 is RAM; pm_vm_map_fd() adds others. */
+struct vm_slot {
+	bool used;
+	u64 gpa, len;
+	void *map; /* the fd's mapping for userspace_addr (pm_vm_map_fd) */
+};
+
+struct pm_vcpu {
+	struct pm_vm *vm;
+	unsigned int idx;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool thread_started;
+	/* [vm->state_lock] */
+	enum pm_vcpu_state state;
+	/* written by the vCPU's thread only; read after it stopped */
+	struct pm_vcpu_info info;
+	char console[160];
+	size_t console_len;
+};
+
+struct pm_vm {
+	int kvm_fd, vm_fd;
+	struct pm_vm_config cfg;
+	struct pm_vmm_caps caps;
+	enum pm_vm_binding binding;
+	enum pm_vm_enforcement enforcement;
+	enum pm_vm_conv_path conv_path;
+	bool attributes; /* KVM_MEMORY_ATTRIBUTE_PRIVATE is kept in step */
+	int kick_sig;
+	bool kick_installed;
+
+	struct pm_gmem *g;
+	void *window; /* the store's KVM window, or NULL (gmem-only) */
+	u64 mem_size, granule;
+
+	struct mutex conv_lock;	 /* LOCK_RANK_VMM: conversion requests */
+	struct mutex slots_lock; /* LOCK_RANK_VMM_SLOTS: slots[] */
+	struct vm_slot slots[VM_MAX_SLOTS];
+
+	struct pm_iommufd *ictx;
+	u32 ioas_id;
+	struct pm_iobus *bus;
+
+	struct kvm_cpuid2 *cpuid;
+	struct pm_vcpu *vcpus;
+	unsigned int nr_vcpus;
+	bool booted;
+
+	struct mutex state_lock; /* LOCK_RANK_VMM_STATE: vCPU states */
+	pthread_cond_t state_cv; /* a vCPU stopped running */
+	bool cv_ready;
+	unsigned int running;
+	bool started;
+	bool stopping; /* atomic: vCPU threads leave their loop */
+
+	/* statistics, atomic */
+	u64 conversions, conversion_errors, bytes_converted, memory_faults;
+	u64 ioas_maps, reports;
+};
+
+/* probe.c */
+int vmm_probe_cached(struct pm_vmm_caps *caps);
+int vmm_kick_get(int sig);
+void vmm_kick_put(int sig);
+int vmm_default_kick_signal(void);
+/* Set up a vCPU's CPUID from KVM_GET_SUPPORTED_CPUID. */
+int vmm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
+/* KVM_SET_SIGNAL_MASK: the thread's mask with @sig unblocked. */
+int vmm_set_vcpu_sigmask(int vcpu_fd, int sig);
+
+/* vcpu.c */
+int vcpu_create(struct pm_vm *vm, unsigned int idx);
+void vcpu_destroy(struct pm_vcpu *vcpu);
+int vcpu_set_long_mode(struct pm_vcpu *vcpu, u64 entry, u64 stack,
+		       u64 params);
+/* Any vCPU fd: 64-bit mode with the vmm_abi.h GDT and page tables. */
+int vmm_set_long_mode(int fd, u64 entry, u64 stack, u64 rdi, u64 rsi,
+		      u64 rdx);
+/*
+ * The GDT and page tables of vmm_abi.h, identity-mapping the first
+ * @nr_gib GiB (1..4) with 2 MiB pages, written into @low, which stands for
+ * guest physical [0, VMM_TABLES_END) and is zeroed by the caller.
+ */
+#define VMM_TABLES_END 0x8000ULL
+void vmm_build_tables(u8 *low, unsigned int nr_gib);
+int vcpu_start(struct pm_vcpu *vcpu);
+
+/* vm.c */
+int vm_handle_map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages,
+			    u64 attrs, u64 *ret);
+
+#endif
