@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include <privmem/host.h>
 
@@ -32,11 +33,21 @@ enum check_need {
 	NEED_HUGETLB_2M = 1 << 3,   /* free 2 MiB huge pages */
 	NEED_HUGETLB_1G = 1 << 4,   /* free 1 GiB huge pages */
 	NEED_ROOT = 1 << 5,
+	/*
+	 * The run's guest RAM is a guest_memfd store: not with
+	 * `--backend 2m` (an option, not the host: cmd-run.c skips such a
+	 * check as not mandatory, with that reason).
+	 */
+	NEED_GMEM_RAM = 1 << 6,
 };
 
 struct run_opts {
 	bool json;
 	bool verbose;
+	/* The VM checks' guest (checks-vmm.c): --mem, --vcpus, --backend. */
+	uint64_t mem;	 /* bytes of guest RAM */
+	unsigned int vcpus;
+	bool backend_2m; /* hugetlbfs 2 MiB store instead of guest_memfd */
 };
 
 struct run_ctx {
@@ -75,6 +86,7 @@ bool check_is_mandatory(const struct check *c, const struct pm_host_info *h);
 extern const struct check host_checks[];
 extern const struct check gmem_checks[];
 extern const struct check iommu_checks[];
+extern const struct check vmm_checks[];
 extern const struct check protfd_checks[];
 
 #endif

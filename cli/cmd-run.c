@@ -6,11 +6,14 @@
  *   {"ok", "host", "checks": [{"name","status","mandatory","detail"}],
  *    "stats"}
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <privmem/vmm_abi.h>
 #include "cli.h"
 #include "checks.h"
 
@@ -19,6 +22,7 @@ static const struct check *const check_tables[] = {
 	gmem_checks,
 	iommu_checks,
 	protfd_checks,
+	vmm_checks,
 };
 
 static void set_result(struct check_result *r, enum check_status st,
@@ -112,7 +116,48 @@ static double now_ms(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: privmem run [--json] [--verbose]\n");
+	fprintf(f, "usage: privmem run [--json] [--verbose] [--mem SIZE] "
+		   "[--vcpus N] [--backend 4k|2m]\n"
+		   "  --mem SIZE       guest RAM of the VM checks, with K, M or "
+		   "G (default 128M)\n"
+		   "  --vcpus N        vCPUs of the VM checks (default 2)\n"
+		   "  --backend 4k|2m  guest RAM as a guest_memfd store (4k, "
+		   "default) or a\n"
+		   "                   hugetlbfs store of 2 MiB pages bound as "
+		   "an ordinary memslot\n");
+}
+
+/* "128M", "1G", "65536": bytes, or 0 if not a size. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || s[0] == '-')
+		return 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	}
+	if (*end || v > UINT64_MAX / mult)
+		return 0;
+	return v * mult;
 }
 
 int cmd_run(int argc, char **argv)
@@ -120,21 +165,56 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'c' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_ctx ctx = { 0 };
-	json_object *root, *checks;
+	json_object *root, *checks, *opts;
+	unsigned long n;
+	char *end;
 	int npass = 0, nfail = 0, nskip = 0;
 	bool ok = true;
 	double t0 = now_ms();
 	size_t t;
 	int c, rc;
 
+	ctx.opts.mem = 128ULL << 20;
+	ctx.opts.vcpus = 2;
 	while ((c = getopt_long(argc, argv, "jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctx.opts.json = true;
+			break;
+		case 'm':
+			ctx.opts.mem = parse_size(optarg);
+			if (!ctx.opts.mem) {
+				fprintf(stderr, "privmem: --mem %s: not a size\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > PM_VMM_MAX_VCPUS) {
+				fprintf(stderr, "privmem: --vcpus %s: 1 to %d\n",
+					optarg, PM_VMM_MAX_VCPUS);
+				return 2;
+			}
+			ctx.opts.vcpus = (unsigned int)n;
+			break;
+		case 'b':
+			if (!strcmp(optarg, "2m")) {
+				ctx.opts.backend_2m = true;
+			} else if (strcmp(optarg, "4k")) {
+				fprintf(stderr, "privmem: --backend %s: 4k or "
+						"2m\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			ctx.opts.verbose = true;
@@ -173,6 +253,15 @@ int cmd_run(int argc, char **argv)
 			const char *missing =
 				check_missing_need(&ctx.host, chk->needs);
 			json_object *o;
+
+			if (!missing && (chk->needs & NEED_GMEM_RAM) &&
+			    ctx.opts.backend_2m) {
+				missing = "--backend 2m: guest RAM is a "
+					  "hugetlbfs store bound as an "
+					  "ordinary memslot (guest_memfd has "
+					  "4 KiB pages only here)";
+				mandatory = false;
+			}
 
 			if (missing)
 				check_skip(&res, "%s", missing);
@@ -223,6 +312,16 @@ int cmd_run(int argc, char **argv)
 		json_object_object_add(root, "host", host_json(&ctx.host));
 		json_object_object_add(root, "checks", checks);
 		json_object_object_add(root, "stats", ctx.stats);
+		opts = json_object_new_object();
+		json_object_object_add(opts, "mem",
+				       json_object_new_int64((int64_t)ctx.opts.mem));
+		json_object_object_add(opts, "vcpus",
+				       json_object_new_int((int)ctx.opts.vcpus));
+		json_object_object_add(
+			opts, "backend",
+			json_object_new_string(ctx.opts.backend_2m ? "2m" :
+								     "4k"));
+		json_object_object_add(root, "options", opts);
 		json_print(root);
 		json_object_put(root);
 	} else {
