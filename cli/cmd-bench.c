@@ -284,18 +284,19 @@ static int plot(const struct bench *b, const char *file)
 		"set terminal svg size 800,500 dynamic font 'sans,12'\n"
 		"set output '%s'\n"
 		"set title 'privmem: MAP\\_FILE of a populated 4 KiB store "
-		"(%s, %s)'\n"
+		"(Linux %s, %s, %s)'\n"
 		"set xlabel 'bytes mapped (GiB)'\n"
 		"set ylabel 'time (ms)'\n"
 		"set logscale xy 2\n"
 		"set grid\n"
-		"set key left top\n"
+		"set key below\n"
 		"plot '-' using 1:2:3:4 with yerrorlines lw 2 title "
 		"'MAP\\_FILE until every IOPTE exists (median, min-max)', "
 		"'-' using 1:2 with linespoints lw 2 title 'UNMAP (mean)', "
 		"'-' using 1:2 with lines dt 2 title "
 		"'linear in size (through the largest)'\n",
 		file, b->host.kernel_release,
+		BUILD_DEBUG_CHECKS ? "debug checks on" : "release build",
 		b->quick ? "--quick" : "full run");
 	for (i = 0; i < b->nr_points; i++)
 		fprintf(p, "%.6f %.6f %.6f %.6f\n",
