@@ -55,8 +55,6 @@ void pm_vmm_test_guest(const void **image, uint64_t *len)
 int pm_vm_test_params(struct pm_vm *vm, uint64_t tests,
 		      struct pm_guest_params *p)
 {
-	struct pm_iobus_stats st;
-
 	if (!vm || !p)
 		return -EINVAL;
 	memset(p, 0, sizeof(*p));
@@ -71,8 +69,7 @@ int pm_vm_test_params(struct pm_vm *vm, uint64_t tests,
 					    PM_HC_MODE_VMCALL;
 	else
 		p->hc_mode = PM_HC_MODE_DOORBELL;
-	if ((vm->cfg.flags & PM_VM_F_DMA_ENGINE) &&
-	    !pm_iobus_get_stats(vm->bus, &st)) {
+	if (vm->cfg.flags & PM_VM_F_DMA_ENGINE) {
 		p->dma_mmio = PM_DMA_MMIO_BASE;
 		p->dma_pio = PM_DMA_PIO_BASE;
 	}

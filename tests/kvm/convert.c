@@ -304,6 +304,109 @@ TEST(hugetlb_2m_backend)
 	pm_vm_destroy(gv.vm);
 }
 
+/*
+ * pm_vm_convert (the path every guest request takes) under every injected
+ * failure, on a VM whose vCPUs are not running: a failed call leaves the
+ * store, the host view, the KVM window and the DMA engine's reach (through
+ * the IOMMU) exactly as they were. Uniform and mixed ranges, both ways.
+ */
+static uint32_t dma_status(struct pm_vm *vm, uint64_t src, uint64_t dst)
+{
+	struct pm_iobus *bus = pm_vm_iobus(vm);
+	uint32_t len = 64, go = PM_DMA_GO, st = 0;
+
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_SRC,
+				    &src, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DST,
+				    &dst, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_LEN,
+				    &len, 4, true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO,
+				    PM_DMA_MMIO_BASE + PM_DMA_DOORBELL, &go, 4,
+				    true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO,
+				    PM_DMA_MMIO_BASE + PM_DMA_STATUS, &st, 4,
+				    false));
+	return st;
+}
+
+/* States of pages 0..7 from @base, and whether DMA reads each. */
+static void vm_digest(struct pm_vm *vm, uint64_t base, uint64_t scratch,
+		      char *buf)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		uint64_t p = base + i * PG;
+
+		buf[2 * i] = pm_gmem_is_private(pm_vm_gmem(vm), p) ? 'P' : 'S';
+		buf[2 * i + 1] =
+			dma_status(vm, p, scratch) == PM_DMA_ST_DONE ? 'd' :
+								       '-';
+	}
+	buf[16] = 0;
+	assert_consistent(vm);
+}
+
+TEST(convert_fail_nth)
+{
+	static const struct {
+		uint64_t first, n;
+		enum pm_gmem_state to;
+	} cases[] = {
+		{ 0, 2, PM_GMEM_SHARED },  /* PP -> SS */
+		{ 2, 2, PM_GMEM_PRIVATE }, /* SS -> PP */
+		{ 0, 8, PM_GMEM_SHARED },  /* mixed: several runs */
+		{ 0, 8, PM_GMEM_PRIVATE },
+	};
+	struct guest_vm gv;
+	uint64_t base = 8 * MiB, scratch = 16 * MiB;
+	char before[32], after[32];
+	unsigned long n, points = 0;
+	size_t c;
+	int rc;
+
+	kvm_caps_or_skip();
+	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
+				  PM_VM_F_DMA_ENGINE));
+	ASSERT_OK(pm_vm_convert(gv.vm, scratch, PG, PM_GMEM_SHARED));
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (n = 1; n < 500; n++) {
+			bool fired;
+
+			/* "PPSSPSPS" before every attempt. */
+			ASSERT_OK(pm_vm_convert(gv.vm, base, 8 * PG,
+						PM_GMEM_PRIVATE));
+			ASSERT_OK(pm_vm_convert(gv.vm, base + 2 * PG, 2 * PG,
+						PM_GMEM_SHARED));
+			ASSERT_OK(pm_vm_convert(gv.vm, base + 5 * PG, PG,
+						PM_GMEM_SHARED));
+			ASSERT_OK(pm_vm_convert(gv.vm, base + 7 * PG, PG,
+						PM_GMEM_SHARED));
+			vm_digest(gv.vm, base, scratch, before);
+			pm_fault_arm(n);
+			rc = pm_vm_convert(gv.vm, base + cases[c].first * PG,
+					   cases[c].n * PG, cases[c].to);
+			fired = pm_fault_fired();
+			pm_fault_disarm();
+			if (!fired) {
+				ASSERT_OK(rc);
+				break;
+			}
+			points++;
+			if (rc >= 0)
+				FAIL("case %zu point %lu: succeeded", c, n);
+			vm_digest(gv.vm, base, scratch, after);
+			if (strcmp(before, after))
+				FAIL("case %zu point %lu (%d): %s -> %s", c, n,
+				     rc, before, after);
+		}
+	}
+	printf("# %lu injection points swept\n", points);
+	ASSERT_GT(points, 10);
+	pm_vm_destroy(gv.vm);
+}
+
 /* The paths this host cannot exercise say why. */
 TEST(hypercall_path)
 {
