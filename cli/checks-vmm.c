@@ -129,12 +129,14 @@ static int grun_start(struct run_ctx *ctx, struct grun *g, uint64_t tests,
 	g->create_ms = now_ms() - t0;
 	if (rc) {
 		if (rc == -ENOSPC)
-			check_fail(r, "creating the VM: no free 2 MiB huge "
-				      "pages for a %llu MiB store",
+			check_fail(r,
+				   "creating the VM: no free 2 MiB huge "
+				   "pages for a %llu MiB store",
 				   (unsigned long long)(cfg.mem_size >> 20));
 		else
-			check_fail(r, "creating the VM (%llu MiB of %s, %u "
-				      "vCPUs): %s",
+			check_fail(r,
+				   "creating the VM (%llu MiB of %s, %u "
+				   "vCPUs): %s",
 				   (unsigned long long)(cfg.mem_size >> 20),
 				   pm_gmem_backend_name(cfg.backend),
 				   cfg.nr_vcpus, strerror(-rc));
@@ -148,8 +150,7 @@ static int grun_start(struct run_ctx *ctx, struct grun *g, uint64_t tests,
 		g->params.bench_len = bench_len;
 	t0 = now_ms();
 	if (!rc)
-		rc = pm_vm_boot(g->vm, img, len, &g->params,
-				sizeof(g->params));
+		rc = pm_vm_boot(g->vm, img, len, &g->params, sizeof(g->params));
 	g->boot_ms = now_ms() - t0;
 	g->log.t_start = now_ms();
 	if (!rc)
@@ -209,7 +210,8 @@ static bool guest_passed(struct grun *g, int t, unsigned int n,
 			 struct check_result *r)
 {
 	if (g->log.results[PM_GT_NR]) {
-		check_fail(r, "guest: %s", fail_name(g->log.fail_code[PM_GT_NR]));
+		check_fail(r, "guest: %s",
+			   fail_name(g->log.fail_code[PM_GT_NR]));
 		return false;
 	}
 	if (g->log.failures[t]) {
@@ -269,16 +271,17 @@ static void check_boot(struct run_ctx *ctx, struct check_result *r)
 	modes_line(g.vm, modes, sizeof(modes));
 	json_object_object_add(ctx->stats, "guest_boot_ms",
 			       json_object_new_double(boot));
-	json_object_object_add(ctx->stats, "guest_first_report_ms",
-			       json_object_new_double(g.log.t_hello -
-						      g.log.t_start));
+	json_object_object_add(
+		ctx->stats, "guest_first_report_ms",
+		json_object_new_double(g.log.t_hello - g.log.t_start));
 	json_object_object_add(ctx->stats, "vmm_modes",
 			       json_object_new_string(modes));
 	json_object_object_add(ctx->stats, "vmm_probe_ms",
 			       json_object_new_double(caps.probe_ms));
-	check_pass(r, "%u vCPU(s) in 64-bit long mode on %s: booted in "
-		      "%.1f ms (create %.1f, load %.1f, first report %.2f "
-		      "after start; the host probe before it %.0f ms); %s",
+	check_pass(r,
+		   "%u vCPU(s) in 64-bit long mode on %s: booted in "
+		   "%.1f ms (create %.1f, load %.1f, first report %.2f "
+		   "after start; the host probe before it %.0f ms); %s",
 		   pm_vm_nr_vcpus(g.vm), caps.kvm_module, boot, g.create_ms,
 		   g.boot_ms, g.log.t_hello - g.log.t_start, caps.probe_ms,
 		   modes);
@@ -330,13 +333,14 @@ static void check_map_all(struct run_ctx *ctx, struct check_result *r)
 			   (unsigned long long)st.conversions);
 		goto out;
 	}
-	check_pass(r, "%llu MiB of guest RAM mapped once into an IOAS by "
-		      "(store, offset) at IOVA = GPA; the guest's DMA reached "
-		      "its test page and RAM's last page (0x%llx) across 4 "
-		      "conversions with no further IOMMU call",
-		   (unsigned long long)(pm_vm_mem_size(g.vm) >> 20),
-		   (unsigned long long)(pm_vm_mem_size(g.vm) -
-					g.params.granule));
+	check_pass(
+		r,
+		"%llu MiB of guest RAM mapped once into an IOAS by "
+		"(store, offset) at IOVA = GPA; the guest's DMA reached "
+		"its test page and RAM's last page (0x%llx) across 4 "
+		"conversions with no further IOMMU call",
+		(unsigned long long)(pm_vm_mem_size(g.vm) >> 20),
+		(unsigned long long)(pm_vm_mem_size(g.vm) - g.params.granule));
 out:
 	pm_vm_destroy(g.vm);
 }
@@ -391,10 +395,11 @@ static void check_to_private(struct run_ctx *ctx, struct check_result *r)
 			   (unsigned long long)p);
 		goto out;
 	}
-	check_pass(r, "the guest's page 0x%llx went shared (host view saw "
-		      "its bytes), then private: content discarded (guest read "
-		      "zeros), the host view faults there, the store and the "
-		      "trusted path hold it (%u host checks)",
+	check_pass(r,
+		   "the guest's page 0x%llx went shared (host view saw "
+		   "its bytes), then private: content discarded (guest read "
+		   "zeros), the host view faults there, the store and the "
+		   "trusted path hold it (%u host checks)",
 		   (unsigned long long)p, g.log.checks);
 out:
 	pm_vm_destroy(g.vm);
@@ -458,9 +463,10 @@ static void check_dma_shared(struct run_ctx *ctx, struct check_result *r)
 		return;
 	if (!guest_passed(&g, PM_GT_DMA_SHARED, 1, r))
 		goto out;
-	check_pass(r, "the guest converted two pages to shared and its DMA "
-		      "engine copied between them (%llu KiB by MMIO, 4 KiB by "
-		      "port); the host view saw the result",
+	check_pass(r,
+		   "the guest converted two pages to shared and its DMA "
+		   "engine copied between them (%llu KiB by MMIO, 4 KiB by "
+		   "port); the host view saw the result",
 		   (unsigned long long)((g.params.granule < 65536 ?
 						 g.params.granule :
 						 65536) >>
@@ -503,9 +509,10 @@ static void check_multi_vcpu(struct run_ctx *ctx, struct check_result *r)
 			   2 * n * iters);
 		goto out;
 	}
-	check_pass(r, "%u vCPUs each converted their page %u times both "
-		      "ways at once (%llu conversions); content discarded "
-		      "every time",
+	check_pass(r,
+		   "%u vCPUs each converted their page %u times both "
+		   "ways at once (%llu conversions); content discarded "
+		   "every time",
 		   n, iters, (unsigned long long)st.conversions);
 out:
 	pm_vm_destroy(g.vm);
@@ -589,15 +596,17 @@ static void check_teardown(struct run_ctx *ctx, struct check_result *r)
 		fclose(f);
 	if (strcmp(s0.fds, s2.fds) || s0.maps != s2.maps ||
 	    s0.threads != s2.threads || in_window) {
-		check_fail(r, "left behind: fds [%s] -> [%s], mappings %ld -> "
-			      "%ld (%ld in the window), threads %ld -> %ld",
+		check_fail(r,
+			   "left behind: fds [%s] -> [%s], mappings %ld -> "
+			   "%ld (%ld in the window), threads %ld -> %ld",
 			   s0.fds, s2.fds, s0.maps, s2.maps, in_window,
 			   s0.threads, s2.threads);
 		return;
 	}
-	check_pass(r, "after a full guest run the VM held %ld fd(s), %ld "
-		      "mapping(s) and %ld task(s); destroyed in %.1f ms, "
-		      "nothing is left (/proc/self/fd, maps, task)",
+	check_pass(r,
+		   "after a full guest run the VM held %ld fd(s), %ld "
+		   "mapping(s) and %ld task(s); destroyed in %.1f ms, "
+		   "nothing is left (/proc/self/fd, maps, task)",
 		   s1.nfds - s0.nfds, s1.maps - s0.maps,
 		   s1.threads - s0.threads, t0);
 }
@@ -632,8 +641,9 @@ static void check_round_trip(struct run_ctx *ctx, struct check_result *r)
 					   "guest_convert_rt_4k_us",
 				       json_object_new_double(us[i]));
 	}
-	check_pass(r, "one guest request to shared and one back to private, "
-		      "end to end: %s",
+	check_pass(r,
+		   "one guest request to shared and one back to private, "
+		   "end to end: %s",
 		   detail);
 }
 
@@ -655,11 +665,11 @@ const struct check vmm_checks[] = {
 	  "the guest's untrusted DMA faults on private pages",
 	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_dma_private },
 	{ "guest_untrusted_dma_shared_ok",
-	  "the guest's untrusted DMA works on shared pages",
-	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_dma_shared },
+	  "the guest's untrusted DMA works on shared pages", MANDATORY_IF_HOST,
+	  NEED_KVM | NEED_GUEST_MEMFD, check_dma_shared },
 	{ "guest_convert_back_zeroed",
-	  "a page the guest makes shared again reads zeros",
-	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_back_zeroed },
+	  "a page the guest makes shared again reads zeros", MANDATORY_IF_HOST,
+	  NEED_KVM | NEED_GUEST_MEMFD, check_back_zeroed },
 	{ "multi_vcpu_convert", "several vCPUs convert at once",
 	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_multi_vcpu },
 	{ "teardown_clean", "a destroyed VM leaves no fd, mapping or thread",

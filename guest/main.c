@@ -20,7 +20,7 @@
 
 #define PAGE 4096ULL
 #define SZ_2M (2ULL << 20)
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((a)-1))
 
 /* The PM_GT_* ids, spelled as bits. */
 #define T(id) (1ULL << (id))
@@ -64,16 +64,16 @@ static inline void outb(uint16_t port, uint8_t v)
 }
 
 /* RAX = code, RBX, RCX, RDX, RSI = arguments, OUT to @port; RAX back. */
-#define PV_CALL(port, code, a0, a1, a2, a3)                                \
-	({                                                                 \
-		uint64_t __r;                                              \
-		__asm__ volatile("outb %%al, %[p]"                         \
-				 : "=a"(__r)                               \
-				 : [p] "i"(port), "a"((uint64_t)(code)),   \
+#define PV_CALL(port, code, a0, a1, a2, a3)                                  \
+	({                                                                   \
+		uint64_t __r;                                                \
+		__asm__ volatile("outb %%al, %[p]"                           \
+				 : "=a"(__r)                                 \
+				 : [p] "i"(port), "a"((uint64_t)(code)),     \
 				   "b"((uint64_t)(a0)), "c"((uint64_t)(a1)), \
-				   "d"((uint64_t)(a2)), "S"((uint64_t)(a3)) \
-				 : "memory");                              \
-		__r;                                                       \
+				   "d"((uint64_t)(a2)), "S"((uint64_t)(a3))  \
+				 : "memory");                                \
+		__r;                                                         \
 	})
 
 static uint64_t report(uint64_t code, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -87,8 +87,7 @@ static void result(uint64_t test, uint64_t fail, uint64_t a2, uint64_t a3)
 	report(PM_REPORT_RESULT, test, fail, a2, a3);
 }
 
-static int host_says(uint64_t what, uint64_t gpa, uint64_t len,
-		     uint64_t seed)
+static int host_says(uint64_t what, uint64_t gpa, uint64_t len, uint64_t seed)
 {
 	return report(PM_REPORT_CHECK, what, gpa, len, seed) == 1;
 }
@@ -246,20 +245,19 @@ static void dma_use(int mmio)
 	dma_mmio_mode = mmio ? params->dma_mmio != 0 : params->dma_pio == 0;
 }
 
-#define PRIVATE_FAULT                                                       \
+#define PRIVATE_FAULT \
 	(PM_DMA_ST_ERROR | (3U << PM_DMA_ST_REASON_SHIFT)) /* private */
 
 /* ------------------------------------------------------------------ */
 /* The tests. Each returns after reporting its result.                 */
 
-#define CONVERT_OR_FAIL(test, gpa, len, priv)                         \
-	do {                                                          \
-		int64_t __rc = convert((gpa), (len), (priv));         \
-		if (__rc) {                                           \
-			result((test), PM_GF_CONVERT, (uint64_t)__rc, \
-			       (gpa));                                \
-			return;                                       \
-		}                                                     \
+#define CONVERT_OR_FAIL(test, gpa, len, priv)                                 \
+	do {                                                                  \
+		int64_t __rc = convert((gpa), (len), (priv));                 \
+		if (__rc) {                                                   \
+			result((test), PM_GF_CONVERT, (uint64_t)__rc, (gpa)); \
+			return;                                               \
+		}                                                             \
 	} while (0)
 
 static void t_memslot(void)
@@ -437,11 +435,11 @@ static void t_bad_request(void)
 	struct {
 		uint64_t gpa, len;
 	} bad[] = {
-		{ p + 8, g },			  /* misaligned */
-		{ params->mem_size, g },	  /* past RAM */
-		{ p, 0 },			  /* empty */
+		{ p + 8, g }, /* misaligned */
+		{ params->mem_size, g }, /* past RAM */
+		{ p, 0 }, /* empty */
 		{ 0xfffffffffffff000ULL, 2 * PAGE }, /* wraps */
-		{ p, g + PAGE },		  /* not whole granules... */
+		{ p, g + PAGE }, /* not whole granules... */
 	};
 	unsigned int i, n = sizeof(bad) / sizeof(bad[0]);
 
@@ -451,8 +449,8 @@ static void t_bad_request(void)
 	fill(p, PAGE, 0x99);
 	for (i = 0; i < n; i++)
 		if (convert(bad[i].gpa, bad[i].len, 0) == 0)
-			return result(PM_GT_BAD_REQUEST, PM_GF_BAD_ACCEPTED,
-				      i, bad[i].gpa);
+			return result(PM_GT_BAD_REQUEST, PM_GF_BAD_ACCEPTED, i,
+				      bad[i].gpa);
 	/* Nothing changed: still private, the content intact. */
 	if (!holds(p, PAGE, p, 0x99))
 		return result(PM_GT_BAD_REQUEST, PM_GF_CONTENT, 0, p);
@@ -544,10 +542,9 @@ void guest_main(uint32_t vcpu, const struct pm_guest_params *p, uint32_t nr)
 	report(PM_REPORT_HELLO, vcpu, read_cr0(), read_cr4(), efer);
 	if (vcpu == 0) {
 		if (t & T(PM_GT_BOOT))
-			result(PM_GT_BOOT, efer & (1ULL << 10) ?
-						   0 :
-						   PM_GF_LONG_MODE,
-			       efer, nr);
+			result(PM_GT_BOOT,
+			       efer & (1ULL << 10) ? 0 : PM_GF_LONG_MODE, efer,
+			       nr);
 		if (vcpu_page(nr) > p->mem_size) {
 			puts_("privmem guest: RAM too small for the tests");
 			result(PM_GT_NR, PM_GF_TOO_SMALL, vcpu_page(nr),

@@ -72,8 +72,9 @@ enum win_kind { WIN_NONE, WIN_SHARED, WIN_PRIVATE };
 
 static const char *kind_name(enum win_kind k)
 {
-	return k == WIN_PRIVATE ? "private" : k == WIN_SHARED ? "shared" :
-								"none";
+	return k == WIN_PRIVATE ? "private" :
+	       k == WIN_SHARED	? "shared" :
+				  "none";
 }
 
 /*
@@ -142,8 +143,8 @@ static void win_restore(struct pm_gmem *g, u64 start, u64 len,
 }
 
 /* Change one piece from @from to @to; on failure it is @from again. */
-static int win_switch(struct pm_gmem *g, u64 start, u64 len,
-		      enum win_kind from, enum win_kind to)
+static int win_switch(struct pm_gmem *g, u64 start, u64 len, enum win_kind from,
+		      enum win_kind to)
 {
 	bool mapped;
 	int rc = win_map(g, start, len, to, false, &mapped);

@@ -60,9 +60,8 @@ static void take_fault(struct dma_engine *e, u64 fallback)
 	int n = pm_device_read_faults(e->dev, e->faults, FAULT_LOG);
 
 	if (n > 0) {
-		e->status = PM_DMA_ST_ERROR |
-			    ((u32)e->faults[n - 1].reason
-			     << PM_DMA_ST_REASON_SHIFT);
+		e->status = PM_DMA_ST_ERROR | ((u32)e->faults[n - 1].reason
+					       << PM_DMA_ST_REASON_SHIFT);
 		e->fault_addr = e->faults[n - 1].iova;
 	} else {
 		e->status = PM_DMA_ST_ERROR |

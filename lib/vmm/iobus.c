@@ -188,8 +188,7 @@ int pm_iodev_map(struct pm_iodev *dev, enum pm_io_space space, uint64_t base,
 	return rc;
 }
 
-int pm_iodev_unmap(struct pm_iodev *dev, enum pm_io_space space,
-		   uint64_t base)
+int pm_iodev_unmap(struct pm_iodev *dev, enum pm_io_space space, uint64_t base)
 {
 	struct interval_tree_node *n;
 	struct pm_iobus *bus;

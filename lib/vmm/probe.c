@@ -68,8 +68,7 @@ static struct mutex probe_lock = { PTHREAD_MUTEX_INITIALIZER,
 static struct pm_vmm_caps cached;
 static bool cached_valid;
 
-static struct mutex kick_lock = { PTHREAD_MUTEX_INITIALIZER,
-				  &vmm_kick_class };
+static struct mutex kick_lock = { PTHREAD_MUTEX_INITIALIZER, &vmm_kick_class };
 static int kick_refs[72]; /* per signal number */
 static struct sigaction kick_old[72];
 
@@ -278,8 +277,9 @@ static int probe_vcpu(int kvm, int vm, int *vcpu_out, struct kvm_run **run,
 static void describe_exit(char *buf, size_t len, int rc, struct kvm_run *run)
 {
 	if (rc == -EINTR)
-		snprintf(buf, len, "no exit within %llu ms (KVM_RUN "
-				   "interrupted)",
+		snprintf(buf, len,
+			 "no exit within %llu ms (KVM_RUN "
+			 "interrupted)",
 			 PROBE_TIMEOUT_NS / 1000000);
 	else if (rc)
 		snprintf(buf, len, "KVM_RUN: %s", strerror(-rc));
@@ -361,12 +361,17 @@ static int probe_hypercall(int kvm, int vm, struct pm_vmm_caps *c)
 {
 	/* mov eax, 12; xor ebx, ebx; mov ecx, 1; xor edx, edx; VMCALL;
 	 * mov al, 0x42; OUT PROBE_PORT, AL; HLT (64-bit code) */
-	u8 code[] = { 0xb8, PM_HC_MAP_GPA_RANGE, 0, 0, 0,
-		      0x31, 0xdb,
-		      0xb9, 1, 0, 0, 0,
-		      0x31, 0xd2,
-		      0x0f, 0x01, 0xc1,
-		      0xb0, 0x42, 0xe6, PROBE_PORT, 0xf4 };
+	u8 code[] = { 0xb8,	  PM_HC_MAP_GPA_RANGE,
+		      0,	  0,
+		      0,	  0x31,
+		      0xdb,	  0xb9,
+		      1,	  0,
+		      0,	  0,
+		      0x31,	  0xd2,
+		      0x0f,	  0x01,
+		      0xc1,	  0xb0,
+		      0x42,	  0xe6,
+		      PROBE_PORT, 0xf4 };
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_HYPERCALL };
 	struct kvm_userspace_memory_region r = { 0 };
 	struct kvm_run *run = NULL;
@@ -443,8 +448,7 @@ static bool cpu_is_amd(void)
 
 static void probe_module(struct pm_vmm_caps *c)
 {
-	static const char *const mods[] = { "kvm_pvm", "kvm_intel",
-					    "kvm_amd" };
+	static const char *const mods[] = { "kvm_pvm", "kvm_intel", "kvm_amd" };
 	char path[64];
 	size_t i;
 

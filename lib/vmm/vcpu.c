@@ -104,20 +104,34 @@ void vcpu_destroy(struct pm_vcpu *v)
 	v->fd = -1;
 }
 
-int vmm_set_long_mode(int fd, u64 entry, u64 stack, u64 rdi, u64 rsi,
-		      u64 rdx)
+int vmm_set_long_mode(int fd, u64 entry, u64 stack, u64 rdi, u64 rsi, u64 rdx)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = PM_GUEST_CS,
-		.type = 11, .present = 1, .s = 1, .l = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = PM_GUEST_CS,
+		.type = 11,
+		.present = 1,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = PM_GUEST_DS,
-		.type = 3, .present = 1, .db = 1, .s = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = PM_GUEST_DS,
+		.type = 3,
+		.present = 1,
+		.db = 1,
+		.s = 1,
+		.g = 1,
 	};
 	/* A busy 64-bit TSS: VMX checks TR even when nothing uses it. */
 	struct kvm_segment tr = {
-		.base = 0, .limit = 0x67, .selector = 0x18, .type = 11,
+		.base = 0,
+		.limit = 0x67,
+		.selector = 0x18,
+		.type = 11,
 		.present = 1,
 	};
 	struct kvm_sregs s;
@@ -135,8 +149,8 @@ int vmm_set_long_mode(int fd, u64 entry, u64 stack, u64 rdi, u64 rsi,
 	s.gdt.limit = 3 * 8 - 1;
 	s.idt.base = 0;
 	s.idt.limit = 0; /* no IDT: an exception ends in a triple fault */
-	s.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE |
-		X86_CR0_WP | X86_CR0_PG;
+	s.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
+		X86_CR0_PG;
 	s.cr3 = PM_GUEST_PML4_GPA;
 	s.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	s.efer = EFER_LME | EFER_LMA;
@@ -255,8 +269,8 @@ static int handle_io(struct pm_vcpu *v)
 			console_put(v, data[0]);
 			continue;
 		}
-		if (pm_iobus_dispatch(v->vm->bus, PM_IO_PIO, run->io.port,
-				      data, run->io.size, out) &&
+		if (pm_iobus_dispatch(v->vm->bus, PM_IO_PIO, run->io.port, data,
+				      run->io.size, out) &&
 		    !out)
 			memset(data, 0xff, run->io.size);
 	}
@@ -329,13 +343,16 @@ static void vcpu_loop(struct pm_vcpu *v)
 			sys_sigdrain(sig);
 			continue;
 		}
-		if (rc == -EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+		if (rc == -EFAULT &&
+		    run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 			rc = handle_memory_fault(v);
 			if (rc) {
-				fail(v, rc, "memory fault at 0x%llx: "
-					    "conversion failed",
-				     (unsigned long long)
-					     pm_kvm_memory_fault(run)->gpa);
+				fail(v, rc,
+				     "memory fault at 0x%llx: "
+				     "conversion failed",
+				     (unsigned long long)pm_kvm_memory_fault(
+					     run)
+					     ->gpa);
 				return;
 			}
 			continue;

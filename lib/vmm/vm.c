@@ -258,11 +258,10 @@ static int create_iommu(struct pm_vm *vm)
 	if (!rc)
 		rc = pm_ioas_alloc(vm->ictx, &vm->ioas_id);
 	if (!rc)
-		rc = pm_ioas_map_gmem(vm->ictx, vm->ioas_id, vm->g, 0,
-				      vm->mem_size, &iova,
-				      IOMMU_IOAS_MAP_FIXED_IOVA |
-					      IOMMU_IOAS_MAP_READABLE |
-					      IOMMU_IOAS_MAP_WRITEABLE);
+		rc = pm_ioas_map_gmem(
+			vm->ictx, vm->ioas_id, vm->g, 0, vm->mem_size, &iova,
+			IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+				IOMMU_IOAS_MAP_WRITEABLE);
 	if (!rc)
 		vm->ioas_maps++;
 	return rc;
@@ -320,9 +319,9 @@ int pm_vm_create(const struct pm_vm_config *cfg, struct pm_vm **out)
 	vm->conv_path = (cfg->flags & PM_VM_F_FORCE_DOORBELL) ?
 				PM_VM_CONV_DOORBELL :
 				vm->caps.conv_path;
-	vm->attributes = (vm->caps.memory_attributes &
-			  KVM_MEMORY_ATTRIBUTE_PRIVATE) &&
-			 cfg->backend == PM_GMEM_GUEST_MEMFD;
+	vm->attributes =
+		(vm->caps.memory_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) &&
+		cfg->backend == PM_GMEM_GUEST_MEMFD;
 
 	vm->kick_sig = cfg->kick_signal ? cfg->kick_signal :
 					  vmm_default_kick_signal();

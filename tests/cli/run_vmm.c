@@ -100,8 +100,8 @@ static void default_run(const char *name, const char *st, bool mandatory,
 {
 	if (!kvm_usable()) {
 		if (mandatory || strcmp(st, "skip") || !detail[0])
-			FAIL("%s without /dev/kvm: %s, mandatory %d (%s)",
-			     name, st, mandatory, detail);
+			FAIL("%s without /dev/kvm: %s, mandatory %d (%s)", name,
+			     st, mandatory, detail);
 		return;
 	}
 	if (!mandatory || strcmp(st, "pass"))
@@ -121,9 +121,9 @@ TEST(vm_checks_default)
 		ASSERT_GT(json_object_get_double(
 				  get(stats, "guest_convert_rt_4k_us")),
 			  0);
-		ASSERT_TRUE(strstr(json_object_get_string(
-					   get(stats, "vmm_modes")),
-				   "binding"));
+		ASSERT_TRUE(
+			strstr(json_object_get_string(get(stats, "vmm_modes")),
+			       "binding"));
 	}
 	json_object_put(o);
 }
@@ -183,9 +183,9 @@ TEST(backend_2m)
 	if (kvm_usable() && free_pages < 40)
 		SKIP("needs 40 free 2 MiB huge pages, %ld free", free_pages);
 	o = run_json("--backend 2m --mem 64M", &status);
-	ASSERT_TRUE(!strcmp(json_object_get_string(
-				    get(get(o, "options"), "backend")),
-			    "2m"));
+	ASSERT_TRUE(!strcmp(
+		json_object_get_string(get(get(o, "options"), "backend")),
+		"2m"));
 	for_vm_checks(o, huge_run);
 	json_object_put(o);
 }
@@ -193,7 +193,7 @@ TEST(backend_2m)
 TEST(bad_options)
 {
 	static const char *const bad[] = {
-		"--mem", "--mem 12x", "--mem -5M", "--mem 99999999999G",
+		"--mem",     "--mem 12x",  "--mem -5M",	  "--mem 99999999999G",
 		"--vcpus 0", "--vcpus 33", "--vcpus two", "--backend 1g",
 	};
 	const char *bin = getenv("PRIVMEM_BIN");

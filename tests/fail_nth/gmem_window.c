@@ -243,14 +243,14 @@ static void sweep(enum pm_gmem_backend b, const char *name)
 	FAIL("no scenario %s", name);
 }
 
-#define SWEEP(name)                                    \
-	TEST(name##_memfd)                             \
-	{                                              \
-		sweep(PM_GMEM_MEMFD, #name);           \
-	}                                              \
-	TEST(name##_guest_memfd)                       \
-	{                                              \
-		sweep(PM_GMEM_GUEST_MEMFD, #name);     \
+#define SWEEP(name)                                \
+	TEST(name##_memfd)                         \
+	{                                          \
+		sweep(PM_GMEM_MEMFD, #name);       \
+	}                                          \
+	TEST(name##_guest_memfd)                   \
+	{                                          \
+		sweep(PM_GMEM_GUEST_MEMFD, #name); \
 	}
 
 SWEEP(create)

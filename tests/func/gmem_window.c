@@ -38,15 +38,15 @@ static void window_read(const uint8_t *win, uint64_t off, void *buf,
 		     (unsigned long long)off, err);
 }
 
-#define ASSERT_WINDOW_PAGE(win, off, gr, seed)                               \
-	do {                                                                 \
-		uint8_t *__b = malloc(gr);                                   \
-		ASSERT_TRUE(__b);                                            \
-		window_read((win), (off), __b, (gr));                        \
-		if (pattern_mismatch(__b, (gr), (seed)) >= 0)                \
-			FAIL("window at 0x%llx does not hold pattern %u",    \
+#define ASSERT_WINDOW_PAGE(win, off, gr, seed)                                 \
+	do {                                                                   \
+		uint8_t *__b = malloc(gr);                                     \
+		ASSERT_TRUE(__b);                                              \
+		window_read((win), (off), __b, (gr));                          \
+		if (pattern_mismatch(__b, (gr), (seed)) >= 0)                  \
+			FAIL("window at 0x%llx does not hold pattern %u",      \
 			     (unsigned long long)(off), (unsigned int)(seed)); \
-		free(__b);                                                   \
+		free(__b);                                                     \
 	} while (0)
 
 /* The window equals the state and the content after conversions both ways,
@@ -170,10 +170,9 @@ TEST(alternation_vma_per_run)
 
 	/* Alternate the other way with the window there. */
 	for (i = 0; i < n; i++) {
-		ASSERT_OK(pm_gmem_convert(g, i * PG, PG,
-					  i % 2 ? PM_GMEM_SHARED :
-						  PM_GMEM_PRIVATE,
-					  0, NULL));
+		ASSERT_OK(pm_gmem_convert(
+			g, i * PG, PG, i % 2 ? PM_GMEM_SHARED : PM_GMEM_PRIVATE,
+			0, NULL));
 		want[i] = i % 2 ? 'S' : 'P';
 	}
 	ASSERT_WINDOW(g, win, want);
@@ -190,8 +189,8 @@ TEST(alternation_vma_per_run)
 /* The same address every time; a store made private-first shows it. */
 TEST(created_once)
 {
-	struct pm_gmem *g = gmem_new(PM_GMEM_MEMFD, 4 * PG,
-				     PM_GMEM_F_INIT_PRIVATE);
+	struct pm_gmem *g =
+		gmem_new(PM_GMEM_MEMFD, 4 * PG, PM_GMEM_F_INIT_PRIVATE);
 	void *a = window_of(g), *b = window_of(g);
 
 	ASSERT_TRUE(a == b);

@@ -33,9 +33,9 @@ static void boot_n(unsigned int n)
 	ASSERT_GUEST_PASSED(&gv, PM_GT_BOOT, 1);
 	for (i = 0; i < n; i++) {
 		ASSERT_TRUE(gv.log.hello_efer[i] & (1ULL << 10)); /* LMA */
-		ASSERT_TRUE(gv.log.hello_efer[i] & (1ULL << 8));  /* LME */
-		ASSERT_TRUE(gv.log.hello_cr0[i] & (1ULL << 31));  /* PG */
-		ASSERT_TRUE(gv.log.hello_cr4[i] & (1ULL << 5));	  /* PAE */
+		ASSERT_TRUE(gv.log.hello_efer[i] & (1ULL << 8)); /* LME */
+		ASSERT_TRUE(gv.log.hello_cr0[i] & (1ULL << 31)); /* PG */
+		ASSERT_TRUE(gv.log.hello_cr4[i] & (1ULL << 5)); /* PAE */
 	}
 	printf("# %u vCPU(s): first hello %.2f ms after start\n", n,
 	       gv.log.t_first_hello - gv.log.t_start);
@@ -70,8 +70,7 @@ TEST(memslot_is_the_guest_memfd)
 	g = pm_vm_gmem(gv.vm);
 	ASSERT_EQ(pm_gmem_backend_of(g), PM_GMEM_GUEST_MEMFD);
 	ASSERT_EQ(pm_gmem_vm_fd(g), pm_vm_fd(gv.vm));
-	snprintf(path, sizeof(path), "/proc/self/fd/%d",
-		 pm_gmem_private_fd(g));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pm_gmem_private_fd(g));
 	n = readlink(path, link, sizeof(link) - 1);
 	ASSERT_GT(n, 0);
 	link[n] = 0;
@@ -155,21 +154,21 @@ TEST(map_fd_slots)
 	ASSERT_SYS(ftruncate(fd, 2 * MiB));
 	ASSERT_OK(guest_vm_create(&gv, 16 * MiB, 1, PM_GMEM_GUEST_MEMFD, 0));
 	ASSERT_OK(pm_vm_map_fd(gv.vm, 0xf0000000ULL, MiB, fd, 0, true, &s1));
-	ASSERT_OK(pm_vm_map_fd(gv.vm, 0xf0100000ULL, MiB, fd, MiB, false,
-			       &s2));
+	ASSERT_OK(pm_vm_map_fd(gv.vm, 0xf0100000ULL, MiB, fd, MiB, false, &s2));
 	ASSERT_NE(s1, s2);
 	ASSERT_NE(s1, 0);
 	ASSERT_ERR(EINVAL, pm_vm_map_fd(gv.vm, 8 * MiB, MiB, fd, 0, true,
 					&s2)); /* RAM */
-	ASSERT_ERR(EINVAL, pm_vm_map_fd(gv.vm, 0xf00ff000ULL, 8192, fd, 0,
-					true, &s2)); /* overlaps s1 */
-	ASSERT_ERR(EINVAL, pm_vm_map_fd(gv.vm, 0xf0200100ULL, 4096, fd, 0,
-					true, &s2));
-	ASSERT_ERR(EOVERFLOW, pm_vm_map_fd(gv.vm, ~0ULL - 4095, 8192, fd, 0,
-					   true, &s2));
+	ASSERT_ERR(EINVAL, pm_vm_map_fd(gv.vm, 0xf00ff000ULL, 8192, fd, 0, true,
+					&s2)); /* overlaps s1 */
+	ASSERT_ERR(EINVAL,
+		   pm_vm_map_fd(gv.vm, 0xf0200100ULL, 4096, fd, 0, true, &s2));
+	ASSERT_ERR(EOVERFLOW,
+		   pm_vm_map_fd(gv.vm, ~0ULL - 4095, 8192, fd, 0, true, &s2));
 	ASSERT_OK(pm_vm_unmap_fd(gv.vm, s1));
 	ASSERT_ERR(ENOENT, pm_vm_unmap_fd(gv.vm, s1));
-	ASSERT_ERR(ENOENT, pm_vm_unmap_fd(gv.vm, 0)); /* RAM is not an fd slot */
+	ASSERT_ERR(ENOENT,
+		   pm_vm_unmap_fd(gv.vm, 0)); /* RAM is not an fd slot */
 	ASSERT_OK(pm_vm_map_fd(gv.vm, 0xf0000000ULL, MiB, fd, 0, true, &s1));
 	pm_vm_destroy(gv.vm); /* deletes the slots it made */
 	close(fd);

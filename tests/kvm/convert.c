@@ -58,8 +58,8 @@ static void assert_consistent(struct pm_vm *vm)
 		unsigned long a, b, foff, ino;
 		char perms[8];
 
-		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &a, &b, perms, &foff,
-			   &ino) != 5 ||
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &a, &b, perms,
+			   &foff, &ino) != 5 ||
 		    (ino != pino && ino != sino) || perms[3] != 's')
 			continue;
 		/* The host view is the one shared-memfd mapping at 0. */
@@ -315,12 +315,12 @@ static uint32_t dma_status(struct pm_vm *vm, uint64_t src, uint64_t dst)
 	struct pm_iobus *bus = pm_vm_iobus(vm);
 	uint32_t len = 64, go = PM_DMA_GO, st = 0;
 
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_SRC,
-				    &src, 8, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DST,
-				    &dst, 8, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_LEN,
-				    &len, 4, true));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_SRC, &src, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DST, &dst, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_LEN, &len, 4, true));
 	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO,
 				    PM_DMA_MMIO_BASE + PM_DMA_DOORBELL, &go, 4,
 				    true));
@@ -340,9 +340,9 @@ static void vm_digest(struct pm_vm *vm, uint64_t base, uint64_t scratch,
 		uint64_t p = base + i * PG;
 
 		buf[2 * i] = pm_gmem_is_private(pm_vm_gmem(vm), p) ? 'P' : 'S';
-		buf[2 * i + 1] =
-			dma_status(vm, p, scratch) == PM_DMA_ST_DONE ? 'd' :
-								       '-';
+		buf[2 * i + 1] = dma_status(vm, p, scratch) == PM_DMA_ST_DONE ?
+					 'd' :
+					 '-';
 	}
 	buf[16] = 0;
 	assert_consistent(vm);
@@ -354,9 +354,9 @@ TEST(convert_fail_nth)
 		uint64_t first, n;
 		enum pm_gmem_state to;
 	} cases[] = {
-		{ 0, 2, PM_GMEM_SHARED },  /* PP -> SS */
+		{ 0, 2, PM_GMEM_SHARED }, /* PP -> SS */
 		{ 2, 2, PM_GMEM_PRIVATE }, /* SS -> PP */
-		{ 0, 8, PM_GMEM_SHARED },  /* mixed: several runs */
+		{ 0, 8, PM_GMEM_SHARED }, /* mixed: several runs */
 		{ 0, 8, PM_GMEM_PRIVATE },
 	};
 	struct guest_vm gv;

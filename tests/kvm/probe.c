@@ -29,10 +29,9 @@ TEST(modes_follow_the_probe)
 		ASSERT_FALSE(c.hypercall_completes);
 	ASSERT_TRUE(!strcmp(pm_vm_binding_name(c.binding), "gmem-only") ||
 		    !strcmp(pm_vm_binding_name(c.binding), "gmem+window"));
-	ASSERT_TRUE(!strcmp(pm_vm_conv_path_name(PM_VM_CONV_DOORBELL),
-			    "doorbell"));
-	ASSERT_TRUE(!strcmp(pm_vm_enforcement_name(c.enforcement),
-			    "emulated"));
+	ASSERT_TRUE(
+		!strcmp(pm_vm_conv_path_name(PM_VM_CONV_DOORBELL), "doorbell"));
+	ASSERT_TRUE(!strcmp(pm_vm_enforcement_name(c.enforcement), "emulated"));
 }
 
 /* On kvm_pvm the measured facts of this host hold. */

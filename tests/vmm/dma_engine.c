@@ -44,11 +44,10 @@ static void env_open(struct env *e)
 	e->view = pm_gmem_host_view(e->g);
 	ASSERT_OK(pm_iommufd_open(&e->ictx));
 	ASSERT_OK(pm_ioas_alloc(e->ictx, &e->ioas));
-	ASSERT_OK(pm_ioas_map_gmem(e->ictx, e->ioas, e->g, 0, NPAGES * PG,
-				   &iova,
-				   IOMMU_IOAS_MAP_FIXED_IOVA |
-					   IOMMU_IOAS_MAP_READABLE |
-					   IOMMU_IOAS_MAP_WRITEABLE));
+	ASSERT_OK(pm_ioas_map_gmem(
+		e->ictx, e->ioas, e->g, 0, NPAGES * PG, &iova,
+		IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			IOMMU_IOAS_MAP_WRITEABLE));
 	ASSERT_OK(pm_iobus_create(&e->bus));
 	ASSERT_OK(pm_dma_engine_create(e->bus, e->ictx, e->ioas, PIO, MMIO,
 				       NULL));
@@ -63,23 +62,22 @@ static void env_close(struct env *e)
 
 static void w32(struct env *e, uint32_t off, uint32_t v)
 {
-	ASSERT_OK(pm_iobus_dispatch(e->bus, PM_IO_PIO, PIO + off, &v, 4,
-				    true));
+	ASSERT_OK(pm_iobus_dispatch(e->bus, PM_IO_PIO, PIO + off, &v, 4, true));
 }
 
 static uint32_t r32(struct env *e, uint32_t off)
 {
 	uint32_t v = 0;
 
-	ASSERT_OK(pm_iobus_dispatch(e->bus, PM_IO_PIO, PIO + off, &v, 4,
-				    false));
+	ASSERT_OK(
+		pm_iobus_dispatch(e->bus, PM_IO_PIO, PIO + off, &v, 4, false));
 	return v;
 }
 
 static void w64_mmio(struct env *e, uint32_t off, uint64_t v)
 {
-	ASSERT_OK(pm_iobus_dispatch(e->bus, PM_IO_MMIO, MMIO + off, &v, 8,
-				    true));
+	ASSERT_OK(
+		pm_iobus_dispatch(e->bus, PM_IO_MMIO, MMIO + off, &v, 8, true));
 }
 
 static uint64_t r64_mmio(struct env *e, uint32_t off)
@@ -144,8 +142,7 @@ TEST(copies_shared_pages)
 	fill(e.view + 20 * PG + 3, 5000, 9);
 	ASSERT_EQ(copy(&e, true, 20 * PG + 3, 30 * PG + 11, 5000),
 		  PM_DMA_ST_DONE);
-	ASSERT_EQ(memcmp(e.view + 20 * PG + 3, e.view + 30 * PG + 11, 5000),
-		  0);
+	ASSERT_EQ(memcmp(e.view + 20 * PG + 3, e.view + 30 * PG + 11, 5000), 0);
 	ASSERT_EQ(r32(&e, PM_DMA_COUNT), 2);
 	/* The registers read back. */
 	ASSERT_U64_EQ(r64_mmio(&e, PM_DMA_SRC), 20 * PG + 3);
@@ -214,8 +211,7 @@ TEST(bad_programming)
 	uint16_t h = 0;
 
 	env_open(&e);
-	ASSERT_EQ(copy(&e, true, 0, PG, 0),
-		  fault_status(PM_DMA_ERR_LEN));
+	ASSERT_EQ(copy(&e, true, 0, PG, 0), fault_status(PM_DMA_ERR_LEN));
 	ASSERT_EQ(copy(&e, true, 0, PG, PM_DMA_MAX_LEN + 1),
 		  fault_status(PM_DMA_ERR_LEN));
 	ASSERT_EQ(copy(&e, true, ~0ULL - 10, PG, 100),
@@ -229,20 +225,19 @@ TEST(bad_programming)
 	/* Accesses the registers refuse. */
 	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_PIO, PIO, &q, 8,
 					     false)); /* 8 bytes by port */
-	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_PIO, PIO, &h, 2,
-					     true));
-	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_MMIO, MMIO + 4, &q,
-					     8, true)); /* misaligned */
+	ASSERT_ERR(EINVAL,
+		   pm_iobus_dispatch(e.bus, PM_IO_PIO, PIO, &h, 2, true));
+	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_MMIO, MMIO + 4, &q, 8,
+					     true)); /* misaligned */
 	ASSERT_ERR(EPERM, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
 					    MMIO + PM_DMA_STATUS, &q, 4, true));
-	ASSERT_ERR(EPERM, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
-					    MMIO + PM_DMA_FAULT_ADDR, &q, 8,
-					    true));
+	ASSERT_ERR(EPERM,
+		   pm_iobus_dispatch(e.bus, PM_IO_MMIO,
+				     MMIO + PM_DMA_FAULT_ADDR, &q, 8, true));
 	/* A doorbell value other than GO does nothing. */
 	w32(&e, PM_DMA_LEN, 8);
 	w32(&e, PM_DMA_DOORBELL, 2);
-	ASSERT_EQ(r32(&e, PM_DMA_STATUS),
-		  fault_status(PM_DMA_FAULT_UNMAPPED));
+	ASSERT_EQ(r32(&e, PM_DMA_STATUS), fault_status(PM_DMA_FAULT_UNMAPPED));
 	env_close(&e);
 }
 
@@ -274,18 +269,17 @@ TEST(windows)
 	uint32_t v;
 
 	env_open(&e);
-	ASSERT_ERR(EEXIST, pm_dma_engine_create(e.bus, e.ictx, e.ioas, PIO,
-						0, &dev));
-	ASSERT_OK(pm_dma_engine_create(e.bus, e.ictx, e.ioas, 0,
-				       MMIO + 0x1000, &dev));
-	ASSERT_ERR(ENOENT, pm_iobus_dispatch(e.bus, PM_IO_PIO, 0, &v, 4,
-					     false));
-	ASSERT_OK(pm_iobus_dispatch(e.bus, PM_IO_MMIO,
-				    MMIO + 0x1000 + PM_DMA_COUNT, &v, 4,
-				    false));
+	ASSERT_ERR(EEXIST,
+		   pm_dma_engine_create(e.bus, e.ictx, e.ioas, PIO, 0, &dev));
+	ASSERT_OK(pm_dma_engine_create(e.bus, e.ictx, e.ioas, 0, MMIO + 0x1000,
+				       &dev));
+	ASSERT_ERR(ENOENT,
+		   pm_iobus_dispatch(e.bus, PM_IO_PIO, 0, &v, 4, false));
+	ASSERT_OK(pm_iobus_dispatch(
+		e.bus, PM_IO_MMIO, MMIO + 0x1000 + PM_DMA_COUNT, &v, 4, false));
 	ASSERT_EQ(v, 0);
-	ASSERT_ERR(EINVAL, pm_dma_engine_create(NULL, e.ictx, e.ioas, 0, 0,
-						&dev));
+	ASSERT_ERR(EINVAL,
+		   pm_dma_engine_create(NULL, e.ictx, e.ioas, 0, 0, &dev));
 	env_close(&e);
 }
 

@@ -23,7 +23,7 @@ struct rec_dev {
 	} log[MAX_LOG];
 	int n;
 	int fail_with; /* -errno returned by access, or 0 */
-	uint64_t reg;  /* what reads return */
+	uint64_t reg; /* what reads return */
 	int resets;
 };
 
@@ -82,8 +82,7 @@ static struct pm_iobus *bus_new(void)
 	return bus;
 }
 
-static struct pm_iodev *dev_add(struct pm_iobus *bus, struct rec_dev *d,
-				int id)
+static struct pm_iodev *dev_add(struct pm_iobus *bus, struct rec_dev *d, int id)
 {
 	struct pm_iodev *dev = NULL;
 
@@ -107,8 +106,8 @@ TEST(dispatch_offsets)
 	ASSERT_OK(pm_iodev_map(da, PM_IO_PIO, 0x100, 0x10));
 	ASSERT_OK(pm_iodev_map(da, PM_IO_MMIO, 0xfe000000ULL, 0x1000));
 	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_PIO, 0x104, &v, 4, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, 0xfe000ff8ULL, &q, 8,
-				    true));
+	ASSERT_OK(
+		pm_iobus_dispatch(bus, PM_IO_MMIO, 0xfe000ff8ULL, &q, 8, true));
 	a.reg = 0xabcdef;
 	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, 0xfe000010ULL, &r, 8,
 				    false));
@@ -159,8 +158,8 @@ TEST(routing_and_unclaimed)
 	/* Past the port space, and wrapping. */
 	ASSERT_ERR(ENOENT,
 		   pm_iobus_dispatch(bus, PM_IO_PIO, 0xfffe, &v, 4, false));
-	ASSERT_ERR(ENOENT, pm_iobus_dispatch(bus, PM_IO_MMIO, ~0ULL - 2, &v, 4,
-					     false));
+	ASSERT_ERR(ENOENT,
+		   pm_iobus_dispatch(bus, PM_IO_MMIO, ~0ULL - 2, &v, 4, false));
 	ASSERT_EQ(a.n, 1);
 	ASSERT_EQ(b.n, 1);
 	ASSERT_OK(pm_iobus_get_stats(bus, &st));
@@ -202,8 +201,8 @@ TEST(bad_lengths)
 	ASSERT_ERR(EINVAL, pm_iobus_dispatch(bus, PM_IO_MMIO, 0, v, 0, true));
 	ASSERT_ERR(EINVAL, pm_iobus_dispatch(bus, PM_IO_MMIO, 0, v, 3, true));
 	ASSERT_ERR(EINVAL, pm_iobus_dispatch(bus, PM_IO_MMIO, 0, v, 16, true));
-	ASSERT_ERR(EINVAL, pm_iobus_dispatch(bus, PM_IO_MMIO, 0, NULL, 4,
-					     true));
+	ASSERT_ERR(EINVAL,
+		   pm_iobus_dispatch(bus, PM_IO_MMIO, 0, NULL, 4, true));
 	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, 0, v, 1, true));
 	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, 0, v, 2, true));
 	ASSERT_EQ(a.n, 2);
@@ -282,8 +281,8 @@ TEST(device_limit)
 
 	for (i = 0; i < 64; i++)
 		dev_add(bus, &d[i], i);
-	ASSERT_ERR(ENOSPC, pm_iobus_add_device(bus, "x", &rec_ops, &d[64],
-					       &dev));
+	ASSERT_ERR(ENOSPC,
+		   pm_iobus_add_device(bus, "x", &rec_ops, &d[64], &dev));
 	ASSERT_ERR(EINVAL, pm_iobus_add_device(bus, "x", NULL, &d[64], &dev));
 	pm_iobus_destroy(bus);
 }
@@ -332,8 +331,8 @@ TEST(concurrent_dispatch_and_map)
 	for (i = 0; i < 20000; i++) {
 		ASSERT_OK(pm_iodev_map(moving, PM_IO_PIO, 0x200 + (i % 8) * 4,
 				       4));
-		ASSERT_OK(pm_iodev_unmap(moving, PM_IO_PIO,
-					 0x200 + (i % 8) * 4));
+		ASSERT_OK(
+			pm_iodev_unmap(moving, PM_IO_PIO, 0x200 + (i % 8) * 4));
 	}
 	r.stop = true;
 	for (i = 0; i < 2; i++)
