@@ -28,7 +28,9 @@
  * release hook. The bus works without KVM (the vmm test suite drives it
  * directly). The DMA engine is one such model; further devices (a trusted
  * device bound through a protection fd, a BAR device) plug in the same way,
- * with pm_vm_map_fd() for memory they bind into the guest.
+ * with pm_vm_map_fd() (an fd such as a BAR's memfd) or pm_vm_map_gmem() (a
+ * store, by fd and offset) for memory they bind into the guest, and
+ * pm_vm_unmap_fd() from their revoke or reset callbacks.
  *
  * Errors are -errno. Thread safety: a VM's calls may come from any thread;
  * vCPU threads call the report callback and device models.
@@ -299,7 +301,23 @@ int pm_vm_convert(struct pm_vm *vm, uint64_t gpa, uint64_t len,
  */
 int pm_vm_map_fd(struct pm_vm *vm, uint64_t gpa, uint64_t len, int fd,
 		 uint64_t offset, bool writable, uint32_t *slot);
-/* Delete a memslot made by pm_vm_map_fd(). Return: 0 or -ENOENT. */
+/*
+ * pm_vm_map_gmem() - bind [@offset, @offset + @len) of another gmem store
+ * into the guest at @gpa, the way RAM is bound (for memory that must be
+ * reached by (fd, offset), such as a trusted device's private MMIO region
+ * held in a store of its own): a guest_memfd store, which must have been
+ * created on this VM (pm_vm_fd), gets a KVM_MEM_GUEST_MEMFD memslot with
+ * the store's KVM window as userspace_addr where the binding needs it;
+ * any other store an ordinary memslot on its window. Delete it with
+ * pm_vm_unmap_fd() before closing the store.
+ * Return: 0 and *@slot, -EINVAL (alignment to the store's granule, outside
+ * the store, a guest_memfd of another VM, overlaps), -EOVERFLOW, -ENOSPC,
+ * -EOPNOTSUPP (no window for this store), or KVM's errno.
+ */
+int pm_vm_map_gmem(struct pm_vm *vm, uint64_t gpa, struct pm_gmem *g,
+		   uint64_t offset, uint64_t len, uint32_t *slot);
+/* Delete a memslot made by pm_vm_map_fd() or pm_vm_map_gmem().
+ * Return: 0 or -ENOENT. */
 int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot);
 
 /* Accessors. */

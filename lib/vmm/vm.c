@@ -568,11 +568,94 @@ void pm_vm_reset_devices(struct pm_vm *vm)
 		pm_iobus_reset(vm->bus);
 }
 
+/*
+ * A free slot for [gpa, last], or -EINVAL (overlap) / -ENOSPC. Called with
+ * slots_lock held.
+ */
+static int find_slot(struct pm_vm *vm, u64 gpa, u64 last, unsigned int *out)
+{
+	unsigned int i, free_slot = 0;
+
+	lockdep_assert_held(&vm->slots_lock);
+	for (i = 0; i < VM_MAX_SLOTS; i++) {
+		const struct vm_slot *s = &vm->slots[i];
+
+		if (!s->used) {
+			if (!free_slot && i != VM_RAM_SLOT)
+				free_slot = i;
+			continue;
+		}
+		if (range_overlaps(gpa, last, s->gpa, s->gpa + s->len - 1))
+			return -EINVAL;
+	}
+	if (!free_slot)
+		return -ENOSPC;
+	*out = free_slot;
+	return 0;
+}
+
+int pm_vm_map_gmem(struct pm_vm *vm, uint64_t gpa, struct pm_gmem *g,
+		   uint64_t offset, uint64_t len, uint32_t *slot)
+{
+	bool is_gmem = g && pm_gmem_backend_of(g) == PM_GMEM_GUEST_MEMFD;
+	u64 last, olast, gran;
+	unsigned int idx;
+	u8 *win = NULL;
+	int rc;
+
+	if (!vm || !g || !slot)
+		return -EINVAL;
+	rc = range_last(gpa, len, &last);
+	if (!rc)
+		rc = range_last(offset, len, &olast);
+	if (rc)
+		return rc;
+	gran = pm_gmem_granule(g);
+	if (!IS_ALIGNED(gpa, gran) || !IS_ALIGNED(len, gran) ||
+	    !IS_ALIGNED(offset, gran) || olast >= pm_gmem_size(g))
+		return -EINVAL;
+	/* A guest_memfd binds only to the VM it was created on. */
+	if (is_gmem && pm_gmem_vm_fd(g) != vm->vm_fd)
+		return -EINVAL;
+	if (!is_gmem || vm->binding != PM_VM_BIND_GMEM_ONLY) {
+		rc = pm_gmem_kvm_window(g, (void **)&win);
+		if (rc)
+			return rc;
+		win += offset;
+	}
+	mutex_lock(&vm->slots_lock);
+	rc = find_slot(vm, gpa, last, &idx);
+	if (!rc && !is_gmem) {
+		rc = set_slot(vm, idx, 0, gpa, len, win, -1);
+	} else if (!rc) {
+		struct kvm_userspace_memory_region2 r = {
+			.slot = idx,
+			.flags = KVM_MEM_GUEST_MEMFD,
+			.guest_phys_addr = gpa,
+			.memory_size = len,
+			.userspace_addr = (uintptr_t)win,
+			.guest_memfd_offset = offset,
+			.guest_memfd = (u32)pm_gmem_private_fd(g),
+		};
+
+		rc = sys_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r);
+	}
+	if (!rc) {
+		vm->slots[idx].used = true;
+		vm->slots[idx].gpa = gpa;
+		vm->slots[idx].len = len;
+		vm->slots[idx].map = NULL; /* the store owns its window */
+		*slot = idx;
+	}
+	mutex_unlock(&vm->slots_lock);
+	return rc;
+}
+
 int pm_vm_map_fd(struct pm_vm *vm, uint64_t gpa, uint64_t len, int fd,
 		 uint64_t offset, bool writable, uint32_t *slot)
 {
 	u64 last, olast;
-	unsigned int i, free_slot = 0;
+	unsigned int free_slot = 0;
 	void *p;
 	int rc;
 
@@ -587,23 +670,9 @@ int pm_vm_map_fd(struct pm_vm *vm, uint64_t gpa, uint64_t len, int fd,
 	    !IS_ALIGNED(offset, SZ_4K))
 		return -EINVAL;
 	mutex_lock(&vm->slots_lock);
-	for (i = 0; i < VM_MAX_SLOTS; i++) {
-		const struct vm_slot *s = &vm->slots[i];
-
-		if (!s->used) {
-			if (!free_slot && i != VM_RAM_SLOT)
-				free_slot = i;
-			continue;
-		}
-		if (range_overlaps(gpa, last, s->gpa, s->gpa + s->len - 1)) {
-			rc = -EINVAL;
-			goto out;
-		}
-	}
-	if (!free_slot) {
-		rc = -ENOSPC;
+	rc = find_slot(vm, gpa, last, &free_slot);
+	if (rc)
 		goto out;
-	}
 	p = sys_mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0),
 		     MAP_SHARED, fd, (off_t)offset);
 	if (IS_ERR(p)) {
@@ -642,7 +711,8 @@ int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot)
 	} else {
 		/* Deleting a memslot cannot fail for an existing slot. */
 		set_slot(vm, slot, 0, s->gpa, 0, NULL, -1);
-		sys_munmap(s->map, s->len);
+		if (s->map)
+			sys_munmap(s->map, s->len);
 		memset(s, 0, sizeof(*s));
 	}
 	mutex_unlock(&vm->slots_lock);

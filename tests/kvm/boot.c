@@ -174,4 +174,48 @@ TEST(map_fd_slots)
 	close(fd);
 }
 
+/*
+ * Another store bound like RAM (a trusted device's private MMIO region
+ * will be): a guest_memfd of this VM by (fd, offset) with its own window
+ * where the binding needs one; a guest_memfd of another VM is refused.
+ */
+TEST(map_gmem_slots)
+{
+	struct pm_gmem_config cfg = {
+		.backend = PM_GMEM_GUEST_MEMFD,
+		.size = 4 * MiB,
+		.flags = PM_GMEM_F_INIT_PRIVATE,
+		.fd = -1,
+	};
+	struct pm_gmem *mine, *other;
+	struct guest_vm gv;
+	uint32_t s1, s2;
+
+	kvm_caps_or_skip();
+	ASSERT_OK(guest_vm_create(&gv, 16 * MiB, 1, PM_GMEM_GUEST_MEMFD, 0));
+	cfg.vm_fd = pm_vm_fd(gv.vm);
+	ASSERT_OK(pm_gmem_create(&cfg, &mine));
+	cfg.vm_fd = -1; /* a VM of the store's own */
+	ASSERT_OK(pm_gmem_create(&cfg, &other));
+	ASSERT_ERR(EINVAL, pm_vm_map_gmem(gv.vm, 0xf0000000ULL, other, 0,
+					  2 * MiB, &s1));
+	ASSERT_ERR(EINVAL, pm_vm_map_gmem(gv.vm, 0xf0000000ULL, mine, 0,
+					  8 * MiB, &s1)); /* past the store */
+	ASSERT_ERR(EINVAL, pm_vm_map_gmem(gv.vm, 8 * MiB, mine, 0, 2 * MiB,
+					  &s1)); /* RAM */
+	ASSERT_ERR(EINVAL,
+		   pm_vm_map_gmem(gv.vm, 0xf0000100ULL, mine, 0, PG, &s1));
+	ASSERT_OK(pm_vm_map_gmem(gv.vm, 0xf0000000ULL, mine, 0, 2 * MiB, &s1));
+	ASSERT_OK(pm_vm_map_gmem(gv.vm, 0xf0200000ULL, mine, 2 * MiB, 2 * MiB,
+				 &s2));
+	ASSERT_ERR(EINVAL, pm_vm_map_gmem(gv.vm, 0xf01ff000ULL, mine, 0, 2 * PG,
+					  &s2)); /* overlaps */
+	ASSERT_OK(pm_vm_unmap_fd(gv.vm, s1));
+	ASSERT_OK(pm_vm_unmap_fd(gv.vm, s2));
+	ASSERT_ERR(ENOENT, pm_vm_unmap_fd(gv.vm, s2));
+	pm_gmem_close(mine);
+	pm_gmem_close(other);
+	pm_vm_destroy(gv.vm);
+}
+
 TEST_MAIN()
