@@ -282,7 +282,8 @@ static void print_kvm(FILE *f, const struct pm_host_info *h)
 
 static void print_memory(FILE *f, const struct pm_host_info *h)
 {
-	char buf[32], key[32];
+	/* A u64 in digits and " bytes" fit in 32; "hugetlb " before it. */
+	char buf[32], key[48];
 	int i;
 
 	section(f, "memory");
@@ -328,7 +329,7 @@ static void print_iommu(FILE *f, const struct pm_host_info *h)
 static void print_verdict(FILE *f, const struct pm_host_info *h)
 {
 	uint64_t private_types = h->vm_types & ~(1ULL << KVM_X86_DEFAULT_VM);
-	char buf[256], size[16];
+	char buf[256], size[24];
 	int i;
 
 	fprintf(f, "\nprivmem can use: ");
