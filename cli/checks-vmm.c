@@ -20,13 +20,17 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <privmem/device.h>
 #include <privmem/gmem.h>
+#include <privmem/protfd.h>
 #include <privmem/vmm.h>
 #include "checks.h"
 
 #define MiB (1ULL << 20)
 #define T(id) (1ULL << (id))
 #define RUN_TIMEOUT_MS 60000
+#define ALL_DEVICES \
+	(PM_VM_F_DMA_ENGINE | PM_VM_F_TRUSTED_DEV | PM_VM_F_BAR_DEV)
 
 static double now_ms(void)
 {
@@ -113,7 +117,7 @@ static int grun_start(struct run_ctx *ctx, struct grun *g, uint64_t tests,
 		.mem_size = ctx->opts.mem,
 		.nr_vcpus = vcpus ? vcpus : ctx->opts.vcpus,
 		.backend = backend_of(ctx),
-		.flags = PM_VM_F_DMA_ENGINE,
+		.flags = ALL_DEVICES,
 		.report = on_report,
 		.opaque = &g->log,
 	};
@@ -201,6 +205,12 @@ static const char *fail_name(uint64_t code)
 		return "a bad request was accepted";
 	case PM_GF_TOO_SMALL:
 		return "guest RAM too small for the tests (--mem)";
+	case PM_GF_TDI_STATE:
+		return "the trusted device's STATE was wrong";
+	case PM_GF_TDI_REPORT:
+		return "the device report differs from the expected digest";
+	case PM_GF_TDI_RESULT:
+		return "a TDISP command's RESULT was wrong";
 	}
 	return "unknown failure";
 }
@@ -518,6 +528,152 @@ out:
 	pm_vm_destroy(g.vm);
 }
 
+static void check_trusted_accept(struct run_ctx *ctx, struct check_result *r)
+{
+	struct pm_tdi_report rep;
+	struct pm_protfd *pf;
+	struct grun g;
+
+	if (grun_start(ctx, &g, T(PM_GT_TRUSTED_ACCEPT), 0, 0, 1, r))
+		return;
+	if (!guest_passed(&g, PM_GT_TRUSTED_ACCEPT, 1, r))
+		goto out;
+	pf = pm_vm_protfd(g.vm);
+	if (pm_protfd_state(pf) != PM_TDI_RUN || pm_protfd_get_report(pf, &rep) ||
+	    memcmp(rep.digest, g.params.tdi_digest, PM_TDEV_DIGEST_LEN)) {
+		check_fail(r, "after the guest's accept the binding is %s",
+			   pm_tdi_state_name(pm_protfd_state(pf)));
+		goto out;
+	}
+	check_pass(r, "the VMM locked the trusted DMA engine's protection fd; "
+		      "the guest read the report digest from its registers, "
+		      "matched it to the expected one, saw a wrong digest "
+		      "refused (-EKEYREJECTED, still LOCKED) and accepted: RUN");
+out:
+	pm_vm_destroy(g.vm);
+}
+
+static void check_trusted_dma(struct run_ctx *ctx, struct check_result *r)
+{
+	struct pm_protfd_stats st;
+	struct pm_protfd *pf;
+	struct grun g;
+
+	if (grun_start(ctx, &g, T(PM_GT_TRUSTED_DMA), 0, 0, 1, r))
+		return;
+	if (!guest_passed(&g, PM_GT_TRUSTED_DMA, 1, r))
+		goto out;
+	pf = pm_vm_protfd(g.vm);
+	pm_protfd_get_stats(pf, &st);
+	if (pm_protfd_state(pf) != PM_TDI_RUN || !st.trusted_fills) {
+		check_fail(r, "binding %s, %llu trusted fills",
+			   pm_tdi_state_name(pm_protfd_state(pf)),
+			   (unsigned long long)st.trusted_fills);
+		goto out;
+	}
+	/* A reset revokes at once: the holds go. */
+	pm_vm_reset_devices(g.vm);
+	pm_protfd_get_stats(pf, &st);
+	if (pm_protfd_state(pf) == PM_TDI_RUN || st.trusted_held) {
+		check_fail(r, "a device reset left the binding %s with %llu "
+			      "pages held",
+			   pm_tdi_state_name(pm_protfd_state(pf)),
+			   (unsigned long long)st.trusted_held);
+		goto out;
+	}
+	check_pass(r, "accepted, the trusted engine (T=1) copied a private "
+		      "page the guest wrote to another private page, which "
+		      "stayed private; the untrusted engine (T=0) faulted on "
+		      "both, T=1 faulted on a shared page; a reset revoked it");
+out:
+	pm_vm_destroy(g.vm);
+}
+
+static void check_bar_mmio(struct run_ctx *ctx, struct check_result *r)
+{
+	struct pm_device *dev;
+	uint32_t slot, again;
+	uint64_t word;
+	struct grun g;
+
+	if (grun_start(ctx, &g, T(PM_GT_BAR_MMIO), 0, 0, 1, r))
+		return;
+	if (!guest_passed(&g, PM_GT_BAR_MMIO, 1, r))
+		goto out;
+	dev = pm_vm_bar_device(g.vm, &slot);
+	memcpy(&word, pm_device_bar_ptr(dev, 0), sizeof(word));
+	if (word != pm_guest_pattern(PM_BAR_GPA, 0xb1)) {
+		check_fail(r, "the device's view of its BAR lacks the guest's "
+			      "store");
+		goto out;
+	}
+	/* Reset: the callback deletes the memslot; the range binds again. */
+	pm_vm_reset_devices(g.vm);
+	pm_vm_bar_device(g.vm, &again);
+	if (again != UINT32_MAX || pm_vm_unmap_fd(g.vm, slot) != -ENOENT ||
+	    pm_vm_map_fd(g.vm, PM_BAR_GPA, 4096, pm_device_bar_fd(dev, 0), 0,
+			 true, &again) ||
+	    pm_vm_unmap_fd(g.vm, again)) {
+		check_fail(r, "a device reset did not delete the BAR's memslot");
+		goto out;
+	}
+	check_pass(r, "BAR 0 (a memfd) bound into a memslot at 0x%llx with "
+		      "pm_vm_map_fd: the guest's stores reached the device's "
+		      "view (pm_device_bar_ptr) and the device's writes the "
+		      "guest; a device reset deleted the memslot",
+		   (unsigned long long)PM_BAR_GPA);
+out:
+	pm_vm_destroy(g.vm);
+}
+
+static void check_bar_p2p(struct run_ctx *ctx, struct check_result *r)
+{
+	uint64_t to = PM_BAR_GPA + 2 * 4096, word;
+	struct pm_iobus *bus;
+	struct pm_device *dev;
+	uint32_t v, st = 0;
+	struct grun g;
+
+	if (grun_start(ctx, &g, T(PM_GT_BAR_P2P), 0, 0, 1, r))
+		return;
+	if (!guest_passed(&g, PM_GT_BAR_P2P, 1, r))
+		goto out;
+	dev = pm_vm_bar_device(g.vm, NULL);
+	memcpy(&word, (char *)pm_device_bar_ptr(dev, 0) + 2 * 4096 + 4088, 8);
+	if (word != pm_guest_pattern(to + 4088, 0xc1)) {
+		check_fail(r, "the BAR does not hold what the guest's DMA "
+			      "wrote");
+		goto out;
+	}
+	/* After a reset the same DMA faults: the IOAS mapping is revoked. */
+	pm_vm_reset_devices(g.vm);
+	bus = pm_vm_iobus(g.vm);
+	pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_SRC, &to,
+			  8, true);
+	word = to + 4096;
+	pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DST,
+			  &word, 8, true);
+	v = 8;
+	pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_LEN, &v,
+			  4, true);
+	v = PM_DMA_GO;
+	pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DOORBELL,
+			  &v, 4, true);
+	pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_STATUS,
+			  &st, 4, false);
+	if (st != (PM_DMA_ST_ERROR |
+		   (PM_DMA_FAULT_REVOKED << PM_DMA_ST_REASON_SHIFT))) {
+		check_fail(r, "DMA to the BAR after a reset: status 0x%x", st);
+		goto out;
+	}
+	check_pass(r, "BAR 0 mapped into the VM's IOAS with MAP_FILE at IOVA "
+		      "= its GPA: the guest's DMA engine copied RAM -> BAR and "
+		      "BAR -> RAM, the device saw the bytes; after a reset the "
+		      "same DMA faults \"revoked\"");
+out:
+	pm_vm_destroy(g.vm);
+}
+
 /* fds, mappings of VM objects and guest memory files, threads. */
 struct snap {
 	char fds[2048];
@@ -667,9 +823,21 @@ const struct check vmm_checks[] = {
 	{ "guest_untrusted_dma_shared_ok",
 	  "the guest's untrusted DMA works on shared pages", MANDATORY_IF_HOST,
 	  NEED_KVM | NEED_GUEST_MEMFD, check_dma_shared },
+	{ "guest_trusted_accept",
+	  "the guest checks the trusted device's report and accepts it",
+	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_trusted_accept },
+	{ "guest_trusted_dma_private_ok",
+	  "the accepted device's trusted DMA reaches private pages",
+	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_trusted_dma },
 	{ "guest_convert_back_zeroed",
 	  "a page the guest makes shared again reads zeros", MANDATORY_IF_HOST,
 	  NEED_KVM | NEED_GUEST_MEMFD, check_back_zeroed },
+	{ "bar_memslot_mmio",
+	  "the guest reaches a device's BAR fd through a memslot",
+	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_bar_mmio },
+	{ "guest_bar_p2p_dma",
+	  "the guest's DMA engine reaches a BAR peer to peer through the IOAS",
+	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_bar_p2p },
 	{ "multi_vcpu_convert", "several vCPUs convert at once",
 	  MANDATORY_IF_HOST, NEED_KVM | NEED_GUEST_MEMFD, check_multi_vcpu },
 	{ "teardown_clean", "a destroyed VM leaves no fd, mapping or thread",

@@ -36,6 +36,10 @@ enum {
 	PG_MEMSLOT = 7,
 	PG_MAP_ALL = 8,
 	PG_BAD = 9,
+	PG_TDMA_SRC = 10,
+	PG_TDMA_DST = 11,
+	PG_TDMA_SHARED = 12,
+	PG_BAR_RAM = 13,
 	NR_TEST_PAGES = 16,
 };
 
@@ -247,6 +251,59 @@ static void dma_use(int mmio)
 
 #define PRIVATE_FAULT \
 	(PM_DMA_ST_ERROR | (3U << PM_DMA_ST_REASON_SHIFT)) /* private */
+#define SHARED_FAULT \
+	(PM_DMA_ST_ERROR | (7U << PM_DMA_ST_REASON_SHIFT)) /* T=1, shared */
+
+/* ------------------------------------------------------------------ */
+/* The trusted DMA engine (MMIO only).                                 */
+
+static uint32_t tdev_r32(uint32_t off)
+{
+	return *(volatile uint32_t *)(params->tdev_mmio + off);
+}
+
+static void tdev_w32(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(params->tdev_mmio + off) = v;
+}
+
+/* Trusted (T=1) copy; returns STATUS. */
+static uint32_t tdma_copy(uint64_t src, uint64_t dst, uint32_t len)
+{
+	*(volatile uint64_t *)(params->tdev_mmio + PM_DMA_SRC) = src;
+	*(volatile uint64_t *)(params->tdev_mmio + PM_DMA_DST) = dst;
+	tdev_w32(PM_DMA_LEN, len);
+	tdev_w32(PM_DMA_DOORBELL, PM_DMA_GO);
+	return tdev_r32(PM_DMA_STATUS);
+}
+
+/* Word @i of the digest the guest was told to expect. */
+static uint32_t expected_word(unsigned int i)
+{
+	return (uint32_t)(params->tdi_digest[i / 2] >> (32 * (i % 2)));
+}
+
+/* Write @flip ^ the expected digest into DIGEST and ring ACCEPT. */
+static int32_t tdi_accept(uint32_t flip)
+{
+	unsigned int i;
+
+	for (i = 0; i < PM_TDEV_DIGEST_LEN / 4; i++)
+		tdev_w32(PM_TDEV_DIGEST + 4 * i, expected_word(i) ^ flip);
+	tdev_w32(PM_TDEV_CMD, PM_TDEV_CMD_ACCEPT);
+	return (int32_t)tdev_r32(PM_TDEV_RESULT);
+}
+
+/* Write the samples of the pattern for @as (not @gpa) at @gpa. */
+static void fill_as(uint64_t gpa, uint64_t len, uint64_t as, uint64_t seed)
+{
+	uint64_t off, i;
+
+	for (off = 0; off < len; off += PAGE)
+		for (i = 0; i < NR_SAMPLES; i++)
+			*(volatile uint64_t *)(gpa + off + sample_off(i)) =
+				pm_guest_pattern(as + off + sample_off(i), seed);
+}
 
 /* ------------------------------------------------------------------ */
 /* The tests. Each returns after reporting its result.                 */
@@ -459,6 +516,155 @@ static void t_bad_request(void)
 	result(PM_GT_BAD_REQUEST, 0, n, p);
 }
 
+/*
+ * The guest's side of TDISP: the device is LOCKED by the VMM; the guest
+ * reads its report, compares it with the digest it was told to expect,
+ * sees a wrong digest refused, and accepts with the right one.
+ */
+static void t_trusted_accept(void)
+{
+	uint32_t st, w;
+	int32_t rc;
+	unsigned int i;
+
+	if (!params->tdev_mmio)
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_NO_DEVICE, 0, 0);
+	st = tdev_r32(PM_TDEV_STATE);
+	if (st != 1) /* LOCKED */
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_STATE, st, 1);
+	for (i = 0; i < PM_TDEV_DIGEST_LEN / 4; i++) {
+		w = tdev_r32(PM_TDEV_REPORT + 4 * i);
+		if (w != expected_word(i))
+			return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_REPORT, i,
+				      w);
+	}
+	/* Not yet accepted: trusted DMA does not run. */
+	st = tdma_copy(page(PG_TDMA_SRC), page(PG_TDMA_DST), 8);
+	if (st != (PM_DMA_ST_ERROR | (6U << PM_DMA_ST_REASON_SHIFT)))
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_DMA_STATUS, st, 2);
+	/* A digest other than the report's is refused; still LOCKED. */
+	rc = tdi_accept(0x1);
+	if (rc != -PM_TDEV_EKEYREJECTED)
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_RESULT,
+			      (uint64_t)(int64_t)rc, 3);
+	st = tdev_r32(PM_TDEV_STATE);
+	if (st != 1)
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_STATE, st, 4);
+	rc = tdi_accept(0);
+	if (rc)
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_RESULT,
+			      (uint64_t)(int64_t)rc, 5);
+	st = tdev_r32(PM_TDEV_STATE);
+	if (st != 2) /* RUN */
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_STATE, st, 6);
+	if (!host_says(PM_CHECK_TDI_RUN, 0, 0, 0))
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_HOST_CHECK, 7, 0);
+	/* Accepting twice is refused. */
+	rc = tdi_accept(0);
+	if (rc != -16) /* -EBUSY */
+		return result(PM_GT_TRUSTED_ACCEPT, PM_GF_TDI_RESULT,
+			      (uint64_t)(int64_t)rc, 8);
+	result(PM_GT_TRUSTED_ACCEPT, 0, 0, 0);
+}
+
+/*
+ * Trusted DMA between two private pages the guest owns; the untrusted
+ * engine still faults on them; trusted DMA does not reach shared pages.
+ */
+static void t_trusted_dma(void)
+{
+	uint64_t s = page(PG_TDMA_SRC), d = page(PG_TDMA_DST);
+	uint64_t sh = page(PG_TDMA_SHARED);
+	uint32_t st;
+	int32_t rc;
+
+	if (!params->tdev_mmio || !have_dma())
+		return result(PM_GT_TRUSTED_DMA, PM_GF_NO_DEVICE, 0, 0);
+	if (tdev_r32(PM_TDEV_STATE) != 2) {
+		rc = tdi_accept(0);
+		if (rc)
+			return result(PM_GT_TRUSTED_DMA, PM_GF_TDI_RESULT,
+				      (uint64_t)(int64_t)rc, 0);
+	}
+	fill(s, PAGE, 0xa1);
+	fill(d, PAGE, 0xa2);
+	st = tdma_copy(s, d, PAGE);
+	if (st != PM_DMA_ST_DONE)
+		return result(PM_GT_TRUSTED_DMA, PM_GF_DMA_STATUS, st, 1);
+	if (!holds(d, PAGE, s, 0xa1))
+		return result(PM_GT_TRUSTED_DMA, PM_GF_CONTENT, 1, d);
+	if (!host_says(PM_CHECK_PRIVATE, d, params->granule, 0))
+		return result(PM_GT_TRUSTED_DMA, PM_GF_HOST_CHECK, 1, d);
+	/* The untrusted engine (T=0), reading the same private page... */
+	CONVERT_OR_FAIL(PM_GT_TRUSTED_DMA, sh, params->granule, 0);
+	dma_use(1);
+	st = dma_copy(s, sh, PAGE);
+	if (st != PRIVATE_FAULT || dma_fault_addr() != s)
+		return result(PM_GT_TRUSTED_DMA, PM_GF_DMA_STATUS, st, 2);
+	if (!is_zero(sh, PAGE))
+		return result(PM_GT_TRUSTED_DMA, PM_GF_NOT_ZERO, 2, sh);
+	/* ...and writing the page the trusted engine wrote. */
+	fill(sh, PAGE, 0xa3);
+	st = dma_copy(sh, d, PAGE);
+	if (st != PRIVATE_FAULT || dma_fault_addr() != d)
+		return result(PM_GT_TRUSTED_DMA, PM_GF_DMA_STATUS, st, 3);
+	if (!holds(d, PAGE, s, 0xa1))
+		return result(PM_GT_TRUSTED_DMA, PM_GF_CONTENT, 3, d);
+	/* T=1 reaches private pages only. */
+	st = tdma_copy(sh, d, PAGE);
+	if (st != SHARED_FAULT)
+		return result(PM_GT_TRUSTED_DMA, PM_GF_DMA_STATUS, st, 4);
+	CONVERT_OR_FAIL(PM_GT_TRUSTED_DMA, sh, params->granule, 1);
+	result(PM_GT_TRUSTED_DMA, 0, 0, d);
+}
+
+/* The BAR's memslot: the guest's stores reach the device and back. */
+static void t_bar_mmio(void)
+{
+	uint64_t b = params->bar_gpa;
+
+	if (!b || params->bar_size < 4 * PAGE)
+		return result(PM_GT_BAR_MMIO, PM_GF_NO_DEVICE, 0, 0);
+	fill(b, PAGE, 0xb1);
+	if (!host_says(PM_CHECK_BAR_PATTERN, b, PAGE, 0xb1))
+		return result(PM_GT_BAR_MMIO, PM_GF_HOST_CHECK, 1, b);
+	if (!host_says(PM_CHECK_BAR_WRITE, b + PAGE, PAGE, 0xb2))
+		return result(PM_GT_BAR_MMIO, PM_GF_HOST_CHECK, 2, b + PAGE);
+	if (!holds(b + PAGE, PAGE, b + PAGE, 0xb2))
+		return result(PM_GT_BAR_MMIO, PM_GF_CONTENT, 2, b + PAGE);
+	result(PM_GT_BAR_MMIO, 0, 0, b);
+}
+
+/* The DMA engine copies RAM -> BAR and BAR -> RAM, IOVA = GPA. */
+static void t_bar_p2p(void)
+{
+	uint64_t b = params->bar_gpa, p = page(PG_BAR_RAM);
+	uint64_t to = b + 2 * PAGE, from = b + 3 * PAGE;
+	uint32_t st;
+
+	if (!b || params->bar_size < 4 * PAGE || !have_dma())
+		return result(PM_GT_BAR_P2P, PM_GF_NO_DEVICE, 0, 0);
+	CONVERT_OR_FAIL(PM_GT_BAR_P2P, p, params->granule, 0);
+	fill_as(p, PAGE, to, 0xc1);
+	dma_use(1);
+	st = dma_copy(p, to, PAGE);
+	if (st != PM_DMA_ST_DONE)
+		return result(PM_GT_BAR_P2P, PM_GF_DMA_STATUS, st, 1);
+	if (!holds(to, PAGE, to, 0xc1))
+		return result(PM_GT_BAR_P2P, PM_GF_CONTENT, 1, to);
+	if (!host_says(PM_CHECK_BAR_PATTERN, to, PAGE, 0xc1))
+		return result(PM_GT_BAR_P2P, PM_GF_HOST_CHECK, 1, to);
+	fill_as(from, PAGE, p, 0xc2);
+	dma_use(0);
+	st = dma_copy(from, p, PAGE);
+	if (st != PM_DMA_ST_DONE)
+		return result(PM_GT_BAR_P2P, PM_GF_DMA_STATUS, st, 2);
+	if (!holds(p, PAGE, p, 0xc2))
+		return result(PM_GT_BAR_P2P, PM_GF_CONTENT, 2, p);
+	CONVERT_OR_FAIL(PM_GT_BAR_P2P, p, params->granule, 1);
+	result(PM_GT_BAR_P2P, 0, 0, to);
+}
+
 static void t_bench(void)
 {
 	uint64_t b = bench_base(), len = params->bench_len;
@@ -567,6 +773,14 @@ void guest_main(uint32_t vcpu, const struct pm_guest_params *p, uint32_t nr)
 			t_back_zeroed();
 		if (t & T(PM_GT_BAD_REQUEST))
 			t_bad_request();
+		if (t & T(PM_GT_TRUSTED_ACCEPT))
+			t_trusted_accept();
+		if (t & T(PM_GT_TRUSTED_DMA))
+			t_trusted_dma();
+		if (t & T(PM_GT_BAR_MMIO))
+			t_bar_mmio();
+		if (t & T(PM_GT_BAR_P2P))
+			t_bar_p2p();
 		if (t & T(PM_GT_BENCH))
 			t_bench();
 	}

@@ -193,6 +193,26 @@ int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 			 uint32_t ioas_id, uint16_t pio_base,
 			 uint64_t mmio_base, struct pm_iodev **out);
 
+/*
+ * The trusted DMA engine: the same engine as a device trusted by the guest,
+ * bound through a protection fd (protfd.h) to @ram with store offset 0 at
+ * trusted IOVA @iova_base (the GPA), its ordinary (T=0) domain attached to
+ * @ioas_id. Registers at MMIO [@mmio_base, +PM_TDEV_REGS_SIZE) (vmm_abi.h):
+ * the DMA registers, whose transfers are trusted (T=1: private pages only,
+ * in RUN only), and the TDISP ones (STATE, REPORT, DIGEST, CMD ACCEPT,
+ * RESULT) through which the guest checks the report and accepts. The
+ * binding starts UNLOCKED; *@pf (owned by the model) is for the VMM to
+ * lock it. The model's reset resets the device (revoking the binding) and
+ * locks it again. The bus owns it.
+ * Return: 0 or -errno.
+ */
+struct pm_protfd;
+int pm_trusted_dma_engine_create(struct pm_iobus *bus,
+				 struct pm_iommufd *ictx, uint32_t ioas_id,
+				 struct pm_gmem *ram, uint64_t iova_base,
+				 uint64_t mmio_base, struct pm_iodev **out,
+				 struct pm_protfd **pf);
+
 /* ------------------------------------------------------------------ */
 /* The VM.                                                            */
 
@@ -215,6 +235,11 @@ enum {
 	PM_VM_F_DMA_ENGINE = 1 << 0, /* the DMA engine at PM_DMA_PIO_BASE
 				      * and PM_DMA_MMIO_BASE */
 	PM_VM_F_FORCE_DOORBELL = 1 << 1, /* ignore a working hypercall */
+	PM_VM_F_TRUSTED_DEV = 1 << 2, /* the trusted DMA engine at
+				       * PM_TDEV_MMIO_BASE, bound through a
+				       * protection fd and LOCKED by the VMM */
+	PM_VM_F_BAR_DEV = 1 << 3,     /* the BAR device: BAR 0 bound into a
+				       * memslot and the IOAS at PM_BAR_GPA */
 };
 
 struct pm_vm_config {
@@ -321,6 +346,18 @@ int pm_vm_map_gmem(struct pm_vm *vm, uint64_t gpa, struct pm_gmem *g,
 int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot);
 
 /* Accessors. */
+struct pm_device;
+/* The trusted DMA engine's protection fd (PM_VM_F_TRUSTED_DEV), or NULL. */
+struct pm_protfd *pm_vm_protfd(const struct pm_vm *vm);
+/*
+ * The BAR device (PM_VM_F_BAR_DEV), or NULL: BAR 0 (PM_BAR_SIZE bytes) is
+ * bound into the guest at PM_BAR_GPA by pm_vm_map_fd() and mapped into the
+ * VM's IOAS by MAP_FILE at IOVA = PM_BAR_GPA. Its reset (pm_vm_reset_devices
+ * or pm_device_reset) revokes both: the reset callback deletes the memslot
+ * (pm_vm_unmap_fd) and the IOAS translations go; neither comes back.
+ * *@slot: the memslot while bound, else UINT32_MAX.
+ */
+struct pm_device *pm_vm_bar_device(const struct pm_vm *vm, uint32_t *slot);
 int pm_vm_fd(const struct pm_vm *vm);
 struct pm_gmem *pm_vm_gmem(const struct pm_vm *vm);
 struct pm_iobus *pm_vm_iobus(const struct pm_vm *vm);

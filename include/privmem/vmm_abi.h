@@ -18,7 +18,9 @@
  *   0x00100000  the guest image (PM_GUEST_LOAD_GPA), entry at its start
  *   RAM end     guest RAM is [0, mem_size); nothing of it is reserved past
  *               the image: the guest owns the rest
- *   0xfe000000  MMIO devices (PM_VMM_MMIO_BASE), above RAM
+ *   0xe0000000  the BAR device's memory (PM_BAR_GPA), a memslot of its own
+ *   0xfe000000  MMIO devices (PM_VMM_MMIO_BASE), above RAM: the DMA
+ *               engine, then the trusted DMA engine (PM_TDEV_MMIO_BASE)
  *
  * Every byte the VMM writes at launch (page tables, GDT, parameters, image)
  * goes through the store's populate path into private memory: guest RAM
@@ -118,6 +120,43 @@
 #define PM_DMA_ERR_LEN 0x80 /* length 0 or above PM_DMA_MAX_LEN */
 #define PM_DMA_ERR_RANGE 0x81 /* source or destination wraps */
 
+/*
+ * The trusted DMA engine: the same engine bound to the guest through a
+ * protection fd (protfd.h), MMIO only. Its DMA registers (offsets 0x00 to
+ * 0x3f, as above) move data by trusted (T=1) transactions: private pages
+ * only, while the binding is in RUN; otherwise STATUS says ERROR with a
+ * pm_dma_fault_reason (not-run 6, shared 7). Above them, the TDISP side,
+ * 32-bit registers (8-byte MMIO accesses are split into two):
+ *   STATE   read-only: the binding's pm_tdi_state (0 UNLOCKED, 1 LOCKED,
+ *           2 RUN, 3 ERROR); the VMM locks it before the guest runs
+ *   CMD     write PM_TDEV_CMD_ACCEPT: accept with the digest in DIGEST
+ *   RESULT  read-only: the last command's result, 0 or a negative Linux
+ *           errno (-EKEYREJECTED 129: the digest differs; -EPERM: not
+ *           locked; -EBUSY: already running; -EIO: in ERROR)
+ *   REPORT  read-only, 32 bytes: the device interface report's digest
+ *           (zeros when there is none: not LOCKED or RUN)
+ *   DIGEST  read-write, 32 bytes: the digest the guest accepts
+ */
+#define PM_TDEV_MMIO_BASE (PM_VMM_MMIO_BASE + 0x1000)
+#define PM_TDEV_REGS_SIZE 0x100
+#define PM_TDEV_STATE 0x40
+#define PM_TDEV_CMD 0x44
+#define PM_TDEV_RESULT 0x48
+#define PM_TDEV_REPORT 0x60
+#define PM_TDEV_DIGEST 0x80
+#define PM_TDEV_DIGEST_LEN 32
+#define PM_TDEV_CMD_ACCEPT 1
+#define PM_TDEV_EKEYREJECTED 129 /* Linux's EKEYREJECTED */
+
+/*
+ * The BAR device: a device whose memory region (BAR 0, a memfd exported as
+ * an fd) is bound into a memslot at PM_BAR_GPA (the guest reaches it
+ * directly, no exits) and mapped into the VM's IOAS at IOVA = PM_BAR_GPA
+ * (the DMA engine reaches it peer to peer). A device reset revokes both.
+ */
+#define PM_BAR_GPA 0xe0000000ULL
+#define PM_BAR_SIZE 0x10000ULL
+
 /* ------------------------------------------------------------------ */
 /* The test guest (guest/): parameters and reports.                    */
 
@@ -136,6 +175,10 @@ enum pm_guest_test {
 	PM_GT_MULTI_VCPU = 8,	   /* every vCPU converts its pages */
 	PM_GT_BENCH = 9,	   /* conversion round trips, timed by the VMM */
 	PM_GT_BAD_REQUEST = 10,	   /* bad requests fail, nothing changes */
+	PM_GT_TRUSTED_ACCEPT = 11, /* check the report, accept the device */
+	PM_GT_TRUSTED_DMA = 12,	   /* trusted DMA between private pages */
+	PM_GT_BAR_MMIO = 13,	   /* BAR memory through its memslot */
+	PM_GT_BAR_P2P = 14,	   /* DMA engine to and from the BAR */
 	PM_GT_NR
 };
 
@@ -151,7 +194,13 @@ struct pm_guest_params {
 	uint32_t dma_pio;   /* DMA engine's port base, or 0 */
 	uint32_t iterations; /* PM_GT_MULTI_VCPU, PM_GT_BENCH */
 	uint64_t bench_len;  /* PM_GT_BENCH: bytes per conversion */
-	uint64_t reserved[6];
+	uint64_t tdev_mmio;  /* the trusted DMA engine's MMIO base, or 0 */
+	uint64_t bar_gpa;    /* the BAR device's memory, or 0 */
+	/* The report digest the guest expects of the trusted device (what
+	 * an attestation would vouch for), PM_TDEV_DIGEST_LEN bytes. */
+	uint64_t tdi_digest[4];
+	uint64_t bar_size;   /* bytes at bar_gpa */
+	uint64_t reserved[5];
 };
 
 /*
@@ -179,6 +228,12 @@ struct pm_guest_params {
 #define PM_CHECK_TRUSTED_PATTERN 4 /* the private backing holds the pattern
 				    * (read through the trusted path) */
 #define PM_CHECK_HOST_READ_FAULTS 5 /* every host read of the page fails */
+/* BAR questions: a1 = GPA inside the BAR, a2 = length, a3 = seed. */
+#define PM_CHECK_BAR_PATTERN 6 /* the device's own view of its BAR holds
+				* the samples (pm_device_bar_ptr) */
+#define PM_CHECK_BAR_WRITE 7   /* the device writes the samples into its
+				* BAR (answer 1 when done) */
+#define PM_CHECK_TDI_RUN 8     /* the trusted device's binding is in RUN */
 
 /* PM_REPORT_MARK ids for PM_GT_BENCH. */
 #define PM_MARK_BENCH_START 1
@@ -194,6 +249,9 @@ struct pm_guest_params {
 #define PM_GF_LONG_MODE 7    /* EFER.LMA not set */
 #define PM_GF_BAD_ACCEPTED 8 /* a bad request succeeded (a2 = which) */
 #define PM_GF_TOO_SMALL 9    /* RAM too small for the test */
+#define PM_GF_TDI_STATE 10   /* the trusted device's STATE was wrong (a2) */
+#define PM_GF_TDI_REPORT 11  /* the report differs from the expected one */
+#define PM_GF_TDI_RESULT 12  /* a TDISP command's RESULT was wrong (a2) */
 
 /*
  * The guest's content pattern: a 64-bit word from its GPA and a seed,

@@ -22,6 +22,18 @@
  * engine's would be). Success sets DONE and counts in COUNT. The engine
  * never touches guest memory except through pm_dma_*.
  *
+ * The trusted engine (pm_trusted_dma_engine_create) is the same model
+ * with a protection fd binding its IOMMU device to the guest's RAM store
+ * (iova_base = GPA of store offset 0). Its doorbell moves data by trusted
+ * (T=1) transactions, pm_dma_read_trusted / pm_dma_write_trusted, which
+ * reach private pages only while the binding is in RUN; its T=0 domain is
+ * the ordinary one, attached to the same IOAS. Above the DMA registers it
+ * has the TDISP registers of vmm_abi.h: STATE, the report's digest (read
+ * from pm_protfd_get_report at each access), a DIGEST the guest writes and
+ * a CMD whose ACCEPT calls pm_protfd_accept with it, the result in RESULT.
+ * The VMM locks the binding (the model's reset locks it again, since a
+ * device reset leaves it UNLOCKED).
+ *
  * Invariants: STATUS describes the last transfer; registers keep their
  * values across transfers; reset clears everything.
  *
@@ -30,10 +42,14 @@
  * lock (LOCK_RANK_VMM_DEV) covers the registers and the transfer, so two
  * vCPUs ringing the doorbell are serialised; the DMA inside takes the
  * IOMMU's locks, which rank below it. The bus calls us with no lock held.
+ * The protection fd's lock ranks above ours (LOCK_RANK_PROTFD), so the
+ * TDISP registers call pm_protfd_* with our lock dropped: a command copies
+ * DIGEST under the lock, accepts without it, and stores RESULT under it.
  */
 #include <errno.h>
 #include <string.h>
 #include <privmem/device.h>
+#include <privmem/protfd.h>
 #include "common/lock_ranks.h"
 #include "common/log.h"
 #include "common/overflow.h"
@@ -48,8 +64,11 @@ static DEFINE_LOCK_CLASS(vmm_dma_engine_class, LOCK_RANK_VMM_DEV);
 struct dma_engine {
 	struct mutex lock;
 	struct pm_device *dev;
+	struct pm_protfd *pf; /* the trusted engine's binding, else NULL */
 	u64 src, dst, fault_addr;
 	u32 len, status, count;
+	u32 tdi_result;			     /* [lock] RESULT */
+	u8 accept_digest[PM_TDEV_DIGEST_LEN]; /* [lock] DIGEST */
 	u8 bounce[STEP];
 	struct pm_dma_fault faults[FAULT_LOG];
 };
@@ -91,11 +110,16 @@ static void transfer(struct dma_engine *e)
 	}
 	for (off = 0; off < e->len; off += step) {
 		step = min_t(u64, STEP, e->len - off);
-		if (pm_dma_read(e->dev, e->src + off, e->bounce, step)) {
+		if (e->pf ? pm_dma_read_trusted(e->dev, e->src + off, e->bounce,
+						step) :
+			    pm_dma_read(e->dev, e->src + off, e->bounce, step)) {
 			take_fault(e, e->src + off);
 			return;
 		}
-		if (pm_dma_write(e->dev, e->dst + off, e->bounce, step)) {
+		if (e->pf ? pm_dma_write_trusted(e->dev, e->dst + off,
+						 e->bounce, step) :
+			    pm_dma_write(e->dev, e->dst + off, e->bounce,
+					 step)) {
 			take_fault(e, e->dst + off);
 			return;
 		}
@@ -155,17 +179,103 @@ static int reg_write(struct dma_engine *e, u64 off, u32 v)
 	return -EPERM; /* read-only or unused */
 }
 
+/* One 32-bit TDISP register of the trusted engine; no lock held. */
+static int tdi_word(struct dma_engine *e, u64 off, u32 *v, bool write)
+{
+	u8 digest[PM_TDEV_DIGEST_LEN];
+	struct pm_tdi_report rep;
+	int rc;
+
+	if (off >= PM_TDEV_REPORT &&
+	    off < PM_TDEV_REPORT + PM_TDEV_DIGEST_LEN) {
+		if (write)
+			return -EPERM;
+		/* Zeros when there is no report (not LOCKED or RUN). */
+		if (pm_protfd_get_report(e->pf, &rep))
+			memset(rep.digest, 0, sizeof(rep.digest));
+		memcpy(v, rep.digest + (off - PM_TDEV_REPORT), 4);
+		return 0;
+	}
+	if (off >= PM_TDEV_DIGEST &&
+	    off < PM_TDEV_DIGEST + PM_TDEV_DIGEST_LEN) {
+		mutex_lock(&e->lock);
+		if (write)
+			memcpy(e->accept_digest + (off - PM_TDEV_DIGEST), v, 4);
+		else
+			memcpy(v, e->accept_digest + (off - PM_TDEV_DIGEST), 4);
+		mutex_unlock(&e->lock);
+		return 0;
+	}
+	switch (off) {
+	case PM_TDEV_STATE:
+		if (write)
+			return -EPERM;
+		*v = (u32)pm_protfd_state(e->pf);
+		return 0;
+	case PM_TDEV_RESULT:
+		if (write)
+			return -EPERM;
+		mutex_lock(&e->lock);
+		*v = e->tdi_result;
+		mutex_unlock(&e->lock);
+		return 0;
+	case PM_TDEV_CMD:
+		if (!write) {
+			*v = 0;
+			return 0;
+		}
+		if (*v != PM_TDEV_CMD_ACCEPT)
+			return -EINVAL;
+		mutex_lock(&e->lock);
+		memcpy(digest, e->accept_digest, sizeof(digest));
+		mutex_unlock(&e->lock);
+		/* The guest's accept, through the VMM. */
+		rc = pm_protfd_accept(e->pf, digest);
+		mutex_lock(&e->lock);
+		e->tdi_result = (u32)rc;
+		mutex_unlock(&e->lock);
+		pr_debug("vmm: trusted DMA engine: the guest's accept: %d (%s)",
+			rc, pm_tdi_state_name(pm_protfd_state(e->pf)));
+		return 0;
+	}
+	if (!write)
+		*v = 0; /* unused offsets read zero */
+	return write ? -EPERM : 0;
+}
+
+static int tdi_access(struct dma_engine *e, u64 off, void *data,
+		      unsigned int len, bool write)
+{
+	unsigned int i;
+	u32 v;
+	int rc;
+
+	for (i = 0; i < len; i += 4) {
+		if (write)
+			memcpy(&v, (u8 *)data + i, 4);
+		rc = tdi_word(e, off + i, &v, write);
+		if (rc)
+			return rc;
+		if (!write)
+			memcpy((u8 *)data + i, &v, 4);
+	}
+	return 0;
+}
+
 static int engine_access(void *opaque, enum pm_io_space space, u64 off,
 			 void *data, unsigned int len, bool write)
 {
 	struct dma_engine *e = opaque;
+	u64 size = e->pf ? PM_TDEV_REGS_SIZE : PM_DMA_REGS_SIZE;
 	u32 lo, hi = 0;
 	int rc = 0;
 
 	/* Ports: 4-byte accesses; MMIO: 4 or 8, naturally aligned. */
 	if ((len != 4 && !(len == 8 && space == PM_IO_MMIO)) ||
-	    !IS_ALIGNED(off, len) || off + len > PM_DMA_REGS_SIZE)
+	    !IS_ALIGNED(off, len) || off + len > size)
 		return -EINVAL;
+	if (off >= PM_DMA_REGS_SIZE)
+		return tdi_access(e, off, data, len, write);
 	mutex_lock(&e->lock);
 	if (write) {
 		memcpy(&lo, data, 4);
@@ -192,10 +302,22 @@ static int engine_access(void *opaque, enum pm_io_space space, u64 off,
 static void engine_reset(void *opaque)
 {
 	struct dma_engine *e = opaque;
+	int rc;
 
+	if (e->pf) {
+		/* Revokes the binding (trusted DMA drains, translations go,
+		 * UNLOCKED), then the VMM locks it again for a new accept. */
+		rc = pm_device_reset(e->dev);
+		if (!rc)
+			rc = pm_protfd_lock(e->pf);
+		if (rc)
+			pr_warn("vmm: trusted DMA engine reset: %d", rc);
+	}
 	mutex_lock(&e->lock);
 	e->src = e->dst = e->fault_addr = 0;
 	e->len = e->status = e->count = 0;
+	e->tdi_result = 0;
+	memset(e->accept_digest, 0, sizeof(e->accept_digest));
 	pm_device_read_faults(e->dev, e->faults, FAULT_LOG);
 	mutex_unlock(&e->lock);
 }
@@ -204,6 +326,7 @@ static void engine_release(void *opaque)
 {
 	struct dma_engine *e = opaque;
 
+	pm_protfd_destroy(e->pf);
 	pm_device_destroy(e->dev);
 	mutex_destroy(&e->lock);
 	kfree(e);
@@ -215,13 +338,22 @@ static const struct pm_iodev_ops engine_ops = {
 	.release = engine_release,
 };
 
-int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
-			 uint32_t ioas_id, uint16_t pio_base,
-			 uint64_t mmio_base, struct pm_iodev **out)
+static int engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
+			 uint32_t ioas_id, struct pm_gmem *ram,
+			 uint64_t iova_base, uint16_t pio_base,
+			 uint64_t mmio_base, struct pm_iodev **out,
+			 struct pm_protfd **pf_out)
 {
+	const char *name = ram ? "trusted-dma-engine" : "dma-engine";
+	struct pm_protfd_config pc = {
+		.gmem = ram,
+		.iova_base = iova_base,
+		.vm_fd = -1,
+	};
 	struct pm_iodev *iodev;
 	struct dma_engine *e;
 	u32 dev_id, pt = ioas_id;
+	u64 size = ram ? PM_TDEV_REGS_SIZE : PM_DMA_REGS_SIZE;
 	int rc;
 
 	if (!bus || !ictx)
@@ -230,13 +362,15 @@ int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 	if (!e)
 		return -ENOMEM;
 	mutex_init(&e->lock, &vmm_dma_engine_class);
-	rc = pm_device_create(ictx, "dma-engine", &e->dev, &dev_id);
+	rc = pm_device_create(ictx, name, &e->dev, &dev_id);
 	if (!rc)
 		rc = pm_device_attach(e->dev, &pt);
+	if (!rc && ram)
+		rc = pm_protfd_create(e->dev, &pc, &e->pf);
 	if (!rc)
-		rc = pm_iobus_add_device(bus, "dma-engine", &engine_ops, e,
-					 &iodev);
+		rc = pm_iobus_add_device(bus, name, &engine_ops, e, &iodev);
 	if (rc) {
+		pm_protfd_destroy(e->pf);
 		pm_device_destroy(e->dev);
 		mutex_destroy(&e->lock);
 		kfree(e);
@@ -244,10 +378,9 @@ int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 	}
 	/* The bus owns the engine now; a failed map leaves it inert. */
 	if (pio_base)
-		rc = pm_iodev_map(iodev, PM_IO_PIO, pio_base, PM_DMA_REGS_SIZE);
+		rc = pm_iodev_map(iodev, PM_IO_PIO, pio_base, size);
 	if (!rc && mmio_base)
-		rc = pm_iodev_map(iodev, PM_IO_MMIO, mmio_base,
-				  PM_DMA_REGS_SIZE);
+		rc = pm_iodev_map(iodev, PM_IO_MMIO, mmio_base, size);
 	if (rc) {
 		if (pio_base)
 			pm_iodev_unmap(iodev, PM_IO_PIO, pio_base);
@@ -255,5 +388,27 @@ int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 	}
 	if (out)
 		*out = iodev;
+	if (pf_out)
+		*pf_out = e->pf;
 	return 0;
+}
+
+int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
+			 uint32_t ioas_id, uint16_t pio_base,
+			 uint64_t mmio_base, struct pm_iodev **out)
+{
+	return engine_create(bus, ictx, ioas_id, NULL, 0, pio_base, mmio_base,
+			     out, NULL);
+}
+
+int pm_trusted_dma_engine_create(struct pm_iobus *bus,
+				 struct pm_iommufd *ictx, uint32_t ioas_id,
+				 struct pm_gmem *ram, uint64_t iova_base,
+				 uint64_t mmio_base, struct pm_iodev **out,
+				 struct pm_protfd **pf)
+{
+	if (!ram)
+		return -EINVAL;
+	return engine_create(bus, ictx, ioas_id, ram, iova_base, 0, mmio_base,
+			     out, pf);
 }

@@ -25,7 +25,16 @@
  *   HOST_READ_FAULTS   every host read fails: process_vm_readv (EFAULT),
  *                      a fault-safe load through the host view (SIGBUS
  *                      caught), and get_pfn for untrusted consumers
- *                      (PM_GMEM_GET_SHARED_ONLY: -EPERM).
+ *                      (PM_GMEM_GET_SHARED_ONLY: -EPERM);
+ *   BAR_PATTERN        the BAR device's own view of its memory
+ *                      (pm_device_bar_ptr) holds the samples;
+ *   BAR_WRITE          the BAR device writes the samples into its memory
+ *                      through that view (answer 1 when done);
+ *   TDI_RUN            the trusted device's protection fd is in RUN.
+ *
+ * The parameters of a VM with the trusted DMA engine carry the digest the
+ * guest must expect in its report: read here from pm_protfd_get_report,
+ * standing in for the attestation a real guest would verify.
  *
  * Locking: none of its own; it runs in a vCPU thread inside the report
  * callback and uses the store's public calls.
@@ -33,6 +42,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <privmem/device.h>
+#include <privmem/protfd.h>
 #include "common/log.h"
 #include "common/overflow.h"
 #include "common/sys.h"
@@ -75,6 +86,18 @@ int pm_vm_test_params(struct pm_vm *vm, uint64_t tests,
 	}
 	p->iterations = 4;
 	p->bench_len = vm->granule;
+	if (vm->tdev_pf) {
+		struct pm_tdi_report rep;
+
+		p->tdev_mmio = PM_TDEV_MMIO_BASE;
+		/* The attestation's stand-in: what the guest must see. */
+		if (!pm_protfd_get_report(vm->tdev_pf, &rep))
+			memcpy(p->tdi_digest, rep.digest, sizeof(p->tdi_digest));
+	}
+	if (vm->bar) {
+		p->bar_gpa = PM_BAR_GPA;
+		p->bar_size = PM_BAR_SIZE;
+	}
 	return 0;
 }
 
@@ -178,6 +201,36 @@ static bool zero(const u8 *p, u64 len)
 	return true;
 }
 
+/* BAR questions: whole pages inside the BAR device's memory. */
+static uint64_t answer_bar(struct pm_vm *vm, u64 what, u64 gpa, u64 len,
+			   u64 seed)
+{
+	struct pm_device *dev = vm_bar_device(vm->bar, NULL);
+	u64 last, off;
+	u8 *bar;
+	int i;
+
+	if (!dev || range_last(gpa, len, &last) || gpa < PM_BAR_GPA ||
+	    last >= PM_BAR_GPA + pm_device_bar_size(dev, 0) ||
+	    !IS_ALIGNED(gpa, PAGE) || !IS_ALIGNED(len, PAGE))
+		return 0;
+	bar = (u8 *)pm_device_bar_ptr(dev, 0);
+	if (!bar)
+		return 0;
+	bar += gpa - PM_BAR_GPA;
+	if (what == PM_CHECK_BAR_PATTERN)
+		return samples_hold(bar, gpa, len, seed);
+	for (off = 0; off < len; off += PAGE) {
+		for (i = 0; i < PM_GUEST_NR_SAMPLES; i++) {
+			u64 o = off + PM_GUEST_SAMPLE_OFF(i);
+			u64 word = pm_guest_pattern(gpa + o, seed);
+
+			memcpy(bar + o, &word, sizeof(word));
+		}
+	}
+	return 1;
+}
+
 uint64_t pm_vm_answer_check(struct pm_vm *vm, const struct pm_vm_report *r)
 {
 	u64 gpa, len, last;
@@ -187,6 +240,13 @@ uint64_t pm_vm_answer_check(struct pm_vm *vm, const struct pm_vm_report *r)
 		return 0;
 	gpa = r->a[1];
 	len = r->a[2];
+	switch (r->a[0]) {
+	case PM_CHECK_BAR_PATTERN:
+	case PM_CHECK_BAR_WRITE:
+		return answer_bar(vm, r->a[0], gpa, len, r->a[3]);
+	case PM_CHECK_TDI_RUN:
+		return vm->tdev_pf && pm_protfd_state(vm->tdev_pf) == PM_TDI_RUN;
+	}
 	/* Whole pages inside RAM, or no. */
 	if (range_last(gpa, len, &last) || last >= vm->mem_size ||
 	    !IS_ALIGNED(gpa, PAGE) || !IS_ALIGNED(len, PAGE))

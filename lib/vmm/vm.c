@@ -51,6 +51,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <privmem/iommufd.h>
+#include <privmem/protfd.h>
 #include <privmem/uapi/iommufd.h>
 #include "common/lock_ranks.h"
 #include "common/log.h"
@@ -188,7 +189,8 @@ static int check_config(const struct pm_vm_config *cfg)
 		return -EINVAL;
 	if (cfg->mem_size < VM_MIN_MEM || cfg->mem_size > PM_VMM_MAX_MEM)
 		return -EINVAL;
-	if (cfg->flags & ~(u32)(PM_VM_F_DMA_ENGINE | PM_VM_F_FORCE_DOORBELL))
+	if (cfg->flags & ~(u32)(PM_VM_F_DMA_ENGINE | PM_VM_F_FORCE_DOORBELL |
+				PM_VM_F_TRUSTED_DEV | PM_VM_F_BAR_DEV))
 		return -EINVAL;
 	if (cfg->backend != PM_GMEM_GUEST_MEMFD &&
 	    cfg->backend != PM_GMEM_HUGETLB_2M)
@@ -362,6 +364,24 @@ int pm_vm_create(const struct pm_vm_config *cfg, struct pm_vm **out)
 		rc = pm_dma_engine_create(vm->bus, vm->ictx, vm->ioas_id,
 					  PM_DMA_PIO_BASE, PM_DMA_MMIO_BASE,
 					  NULL);
+		if (rc)
+			goto err;
+	}
+	if (cfg->flags & PM_VM_F_TRUSTED_DEV) {
+		/* Store offset 0 is GPA 0: trusted IOVA = GPA. The VMM locks
+		 * the binding; the guest fetches the report and accepts. */
+		rc = pm_trusted_dma_engine_create(vm->bus, vm->ictx,
+						  vm->ioas_id, vm->g, 0,
+						  PM_TDEV_MMIO_BASE, NULL,
+						  &vm->tdev_pf);
+		if (!rc)
+			rc = pm_protfd_lock(vm->tdev_pf);
+		if (rc)
+			goto err;
+	}
+	if (cfg->flags & PM_VM_F_BAR_DEV) {
+		rc = vm_bar_device_create(vm, PM_BAR_GPA, PM_BAR_SIZE,
+					  &vm->bar);
 		if (rc)
 			goto err;
 	}
@@ -717,6 +737,16 @@ int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot)
 	}
 	mutex_unlock(&vm->slots_lock);
 	return rc;
+}
+
+struct pm_protfd *pm_vm_protfd(const struct pm_vm *vm)
+{
+	return vm ? vm->tdev_pf : NULL;
+}
+
+struct pm_device *pm_vm_bar_device(const struct pm_vm *vm, uint32_t *slot)
+{
+	return vm_bar_device(vm ? vm->bar : NULL, slot);
 }
 
 int pm_vm_fd(const struct pm_vm *vm)

@@ -57,6 +57,8 @@ struct pm_vm {
 	struct pm_iommufd *ictx;
 	u32 ioas_id;
 	struct pm_iobus *bus;
+	struct pm_protfd *tdev_pf; /* the trusted DMA engine's (the bus owns) */
+	struct bar_dev *bar;	   /* the BAR device (the bus owns it) */
 
 	struct kvm_cpuid2 *cpuid;
 	struct pm_vcpu *vcpus;
@@ -101,6 +103,12 @@ int vmm_set_long_mode(int fd, u64 entry, u64 stack, u64 rdi, u64 rsi,
 #define VMM_TABLES_END 0x8000ULL
 void vmm_build_tables(u8 *low, unsigned int nr_gib);
 int vcpu_start(struct pm_vcpu *vcpu);
+
+/* bar_device.c */
+struct bar_dev;
+int vm_bar_device_create(struct pm_vm *vm, u64 gpa, u64 size,
+			 struct bar_dev **out);
+struct pm_device *vm_bar_device(const struct bar_dev *b, uint32_t *slot);
 
 /* vm.c */
 int vm_handle_map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages,

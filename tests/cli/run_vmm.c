@@ -59,7 +59,11 @@ static const char *const vm_checks[] = {
 	"guest_private_host_read_faults",
 	"guest_untrusted_dma_private_faults",
 	"guest_untrusted_dma_shared_ok",
+	"guest_trusted_accept",
+	"guest_trusted_dma_private_ok",
 	"guest_convert_back_zeroed",
+	"bar_memslot_mmio",
+	"guest_bar_p2p_dma",
 	"multi_vcpu_convert",
 	"teardown_clean",
 };

@@ -22,6 +22,9 @@
 #define PG 4096ULL
 #define T(id) (1ULL << (id))
 #define ALL_TESTS ((1ULL << PM_GT_NR) - 1)
+/* Every device the test guest's tests use. */
+#define ALL_DEVICES \
+	(PM_VM_F_DMA_ENGINE | PM_VM_F_TRUSTED_DEV | PM_VM_F_BAR_DEV)
 #define RUN_TIMEOUT_MS 30000
 
 static inline double now_ms(void)

@@ -45,7 +45,7 @@ TEST(after_a_full_run)
 	kvm_caps_or_skip();
 	proc_snapshot(&s0);
 	ASSERT_OK(guest_vm_create(&gv, MEM, 2, PM_GMEM_GUEST_MEMFD,
-				  PM_VM_F_DMA_ENGINE));
+				  ALL_DEVICES));
 	proc_snapshot(&s1);
 	/* Sanity: the snapshot sees a VM (vCPU fds, the window). */
 	ASSERT_GT(s1.maps, s0.maps);
