@@ -9,8 +9,17 @@
  *   MANDATORY_ALWAYS  the run is not ok unless it passes, on any host;
  *   MANDATORY_IF_HOST mandatory when the host has everything in .needs,
  *                     otherwise skipped with the missing part as the reason;
+ *   MANDATORY_VM      the VM checks: mandatory on every host; where the
+ *                     host lacks what .needs names (no usable /dev/kvm)
+ *                     they are skipped with the reason, and the run is
+ *                     then not ok: a run that booted no guest proves
+ *                     nothing about one;
  *   OPTIONAL          reported, never decides the exit status.
  * `privmem run` exits 0 only if every mandatory check passed.
+ *
+ * PRIVMEM_NO_KVM=1 in the environment makes `privmem run` treat the host
+ * as having no /dev/kvm (its host probe's KVM fields are cleared; the
+ * library is not told): how tests see the verdict of a host without KVM.
  */
 #ifndef PRIVMEM_CLI_CHECKS_H
 #define PRIVMEM_CLI_CHECKS_H
@@ -23,7 +32,12 @@
 
 enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
 
-enum check_policy { MANDATORY_ALWAYS, MANDATORY_IF_HOST, OPTIONAL };
+enum check_policy {
+	MANDATORY_ALWAYS,
+	MANDATORY_IF_HOST,
+	MANDATORY_VM,
+	OPTIONAL,
+};
 
 /* Host features a check may need (bit mask). */
 enum check_need {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The VM checks of `privmem run` (cli/checks-vmm.c): all present, in
- * order, mandatory exactly where /dev/kvm is usable (and then passing),
- * skipped with the reason otherwise; the options --mem, --vcpus and
+ * order, mandatory on every host: passing where /dev/kvm is usable,
+ * skipped with the reason otherwise, and then the run is not ok (shown
+ * with PRIVMEM_NO_KVM=1, which makes the command see no /dev/kvm); the
+ * options --mem, --vcpus and
  * --backend reach them (gmem_memslot skipped, not mandatory, with 2m) and
  * are checked; the figures land in "stats".
  */
@@ -10,7 +12,8 @@
 #include <json-c/json.h>
 #include "harness.h"
 
-static json_object *run_json(const char *args, int *status)
+static json_object *run_json_env(const char *env, const char *args,
+				 int *status)
 {
 	const char *bin = getenv("PRIVMEM_BIN");
 	size_t cap = 1 << 16, len = 0, n;
@@ -20,7 +23,7 @@ static json_object *run_json(const char *args, int *status)
 
 	if (!bin)
 		SKIP("PRIVMEM_BIN not set");
-	snprintf(cmd, sizeof(cmd), "%s run --json %s", bin, args);
+	snprintf(cmd, sizeof(cmd), "%s%s run --json %s", env, bin, args);
 	p = popen(cmd, "r");
 	ASSERT_TRUE(p);
 	buf = malloc(cap);
@@ -40,6 +43,11 @@ static json_object *run_json(const char *args, int *status)
 		FAIL("not JSON: %s", buf);
 	free(buf);
 	return o;
+}
+
+static json_object *run_json(const char *args, int *status)
+{
+	return run_json_env("", args, status);
 }
 
 static json_object *get(json_object *o, const char *key)
@@ -103,7 +111,7 @@ static void default_run(const char *name, const char *st, bool mandatory,
 			const char *detail)
 {
 	if (!kvm_usable()) {
-		if (mandatory || strcmp(st, "skip") || !detail[0])
+		if (!mandatory || strcmp(st, "skip") || !detail[0])
 			FAIL("%s without /dev/kvm: %s, mandatory %d (%s)", name,
 			     st, mandatory, detail);
 		return;
@@ -118,6 +126,8 @@ TEST(vm_checks_default)
 	json_object *o = run_json("", &status), *stats;
 
 	for_vm_checks(o, default_run);
+	if (!kvm_usable())
+		ASSERT_FALSE(json_object_get_boolean(get(o, "ok")));
 	stats = get(o, "stats");
 	if (kvm_usable()) {
 		ASSERT_GT(json_object_get_double(get(stats, "guest_boot_ms")),
@@ -191,6 +201,53 @@ TEST(backend_2m)
 		json_object_get_string(get(get(o, "options"), "backend")),
 		"2m"));
 	for_vm_checks(o, huge_run);
+	json_object_put(o);
+}
+
+static void no_kvm_run(const char *name, const char *st, bool mandatory,
+		       const char *detail)
+{
+	if (!mandatory || strcmp(st, "skip") || !strstr(detail, "/dev/kvm"))
+		FAIL("%s with PRIVMEM_NO_KVM=1: %s, mandatory %d (%s)", name,
+		     st, mandatory, detail);
+}
+
+/*
+ * A host without /dev/kvm: every VM check is skipped with the reason, and
+ * the verdict is false (exit 1) although every other mandatory check
+ * passes: a run that booted no guest is not ok.
+ */
+TEST(no_kvm_is_not_ok)
+{
+	json_object *o, *checks, *c;
+	int status, i, n, vm_skips = 0;
+
+	o = run_json_env("PRIVMEM_NO_KVM=1 ", "", &status);
+	for_vm_checks(o, no_kvm_run);
+	ASSERT_FALSE(json_object_get_boolean(get(o, "ok")));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 1);
+	ASSERT_FALSE(json_object_get_boolean(
+		get(get(o, "host"), "kvm_accessible")));
+	checks = get(o, "checks");
+	n = json_object_array_length(checks);
+	for (i = 0; i < n; i++) {
+		const char *name, *st;
+
+		c = json_object_array_get_idx(checks, i);
+		name = json_object_get_string(get(c, "name"));
+		st = json_object_get_string(get(c, "status"));
+		if (!json_object_get_boolean(get(c, "mandatory")))
+			continue;
+		if (!strcmp(st, "skip")) {
+			vm_skips++;
+			continue;
+		}
+		/* Only the skipped VM checks make it not ok. */
+		if (strcmp(st, "pass"))
+			FAIL("%s: %s", name, st);
+	}
+	ASSERT_EQ(vm_skips, NR_VM_CHECKS);
 	json_object_put(o);
 }
 
