@@ -163,8 +163,7 @@ static int create_boot_start(struct guest_vm *gv)
 	static const uint8_t hlt[] = { 0xf4 };
 	int rc;
 
-	rc = guest_vm_create(gv, MEM, 2, PM_GMEM_GUEST_MEMFD,
-			     PM_VM_F_DMA_ENGINE);
+	rc = guest_vm_create(gv, MEM, 2, PM_GMEM_GUEST_MEMFD, ALL_DEVICES);
 	if (rc)
 		return rc;
 	rc = pm_vm_boot(gv->vm, hlt, sizeof(hlt), NULL, 0);
