@@ -665,6 +665,58 @@ static void t_bar_p2p(void)
 	result(PM_GT_BAR_P2P, 0, 0, to);
 }
 
+/*
+ * The VMM resets its devices: the BAR's memslot is gone (reads exit and
+ * nobody claims them: all ones), P2P DMA to it faults "revoked", and the
+ * trusted binding was revoked and locked again: trusted DMA faults until
+ * the guest checks the report and accepts anew.
+ */
+static void t_dev_reset(void)
+{
+	uint64_t b = params->bar_gpa, p = page(PG_BAR_RAM);
+	uint64_t s = page(PG_TDMA_SRC), d = page(PG_TDMA_DST);
+	uint32_t st, i;
+	int32_t rc;
+
+	if (!b || !params->tdev_mmio || !have_dma())
+		return result(PM_GT_DEV_RESET, PM_GF_NO_DEVICE, 0, 0);
+	if (tdev_r32(PM_TDEV_STATE) != 2) {
+		rc = tdi_accept(0);
+		if (rc)
+			return result(PM_GT_DEV_RESET, PM_GF_TDI_RESULT,
+				      (uint64_t)(int64_t)rc, 0);
+	}
+	fill(b, PAGE, 0xd1);
+	if (!host_says(PM_CHECK_DEV_RESET, 0, 0, 0))
+		return result(PM_GT_DEV_RESET, PM_GF_HOST_CHECK, 1, 0);
+	if (*(volatile uint64_t *)b != ~0ULL)
+		return result(PM_GT_DEV_RESET, PM_GF_CONTENT, 1, b);
+	CONVERT_OR_FAIL(PM_GT_DEV_RESET, p, params->granule, 0);
+	fill(p, PAGE, 0xd2);
+	dma_use(1);
+	st = dma_copy(p, b, 8);
+	if (st != (PM_DMA_ST_ERROR | (8U << PM_DMA_ST_REASON_SHIFT)))
+		return result(PM_GT_DEV_RESET, PM_GF_DMA_STATUS, st, 2);
+	CONVERT_OR_FAIL(PM_GT_DEV_RESET, p, params->granule, 1);
+	if ((st = tdev_r32(PM_TDEV_STATE)) != 1)
+		return result(PM_GT_DEV_RESET, PM_GF_TDI_STATE, st, 3);
+	fill(s, PAGE, 0xd3);
+	st = tdma_copy(s, d, PAGE);
+	if (st != (PM_DMA_ST_ERROR | (6U << PM_DMA_ST_REASON_SHIFT)))
+		return result(PM_GT_DEV_RESET, PM_GF_DMA_STATUS, st, 4);
+	for (i = 0; i < PM_TDEV_DIGEST_LEN / 4; i++)
+		if (tdev_r32(PM_TDEV_REPORT + 4 * i) != expected_word(i))
+			return result(PM_GT_DEV_RESET, PM_GF_TDI_REPORT, i, 5);
+	rc = tdi_accept(0);
+	if (rc)
+		return result(PM_GT_DEV_RESET, PM_GF_TDI_RESULT,
+			      (uint64_t)(int64_t)rc, 6);
+	st = tdma_copy(s, d, PAGE);
+	if (st != PM_DMA_ST_DONE || !holds(d, PAGE, s, 0xd3))
+		return result(PM_GT_DEV_RESET, PM_GF_DMA_STATUS, st, 7);
+	result(PM_GT_DEV_RESET, 0, 0, b);
+}
+
 static void t_bench(void)
 {
 	uint64_t b = bench_base(), len = params->bench_len;
@@ -781,6 +833,8 @@ void guest_main(uint32_t vcpu, const struct pm_guest_params *p, uint32_t nr)
 			t_bar_mmio();
 		if (t & T(PM_GT_BAR_P2P))
 			t_bar_p2p();
+		if (t & T(PM_GT_DEV_RESET))
+			t_dev_reset();
 		if (t & T(PM_GT_BENCH))
 			t_bench();
 	}

@@ -179,6 +179,7 @@ enum pm_guest_test {
 	PM_GT_TRUSTED_DMA = 12,	   /* trusted DMA between private pages */
 	PM_GT_BAR_MMIO = 13,	   /* BAR memory through its memslot */
 	PM_GT_BAR_P2P = 14,	   /* DMA engine to and from the BAR */
+	PM_GT_DEV_RESET = 15,	   /* a device reset revokes, seen by the guest */
 	PM_GT_NR
 };
 
@@ -234,6 +235,8 @@ struct pm_guest_params {
 #define PM_CHECK_BAR_WRITE 7   /* the device writes the samples into its
 				* BAR (answer 1 when done) */
 #define PM_CHECK_TDI_RUN 8     /* the trusted device's binding is in RUN */
+#define PM_CHECK_DEV_RESET 9   /* the VMM resets every device
+				* (pm_vm_reset_devices); answer 1 when done */
 
 /* PM_REPORT_MARK ids for PM_GT_BENCH. */
 #define PM_MARK_BENCH_START 1

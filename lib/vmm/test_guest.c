@@ -30,7 +30,9 @@
  *                      (pm_device_bar_ptr) holds the samples;
  *   BAR_WRITE          the BAR device writes the samples into its memory
  *                      through that view (answer 1 when done);
- *   TDI_RUN            the trusted device's protection fd is in RUN.
+ *   TDI_RUN            the trusted device's protection fd is in RUN;
+ *   DEV_RESET          not a question: every device is reset
+ *                      (pm_vm_reset_devices), answered 1 when done.
  *
  * The parameters of a VM with the trusted DMA engine carry the digest the
  * guest must expect in its report: read here from pm_protfd_get_report,
@@ -246,6 +248,9 @@ uint64_t pm_vm_answer_check(struct pm_vm *vm, const struct pm_vm_report *r)
 		return answer_bar(vm, r->a[0], gpa, len, r->a[3]);
 	case PM_CHECK_TDI_RUN:
 		return vm->tdev_pf && pm_protfd_state(vm->tdev_pf) == PM_TDI_RUN;
+	case PM_CHECK_DEV_RESET:
+		pm_vm_reset_devices(vm);
+		return 1;
 	}
 	/* Whole pages inside RAM, or no. */
 	if (range_last(gpa, len, &last) || last >= vm->mem_size ||

@@ -147,6 +147,33 @@ TEST(bar_memslot_and_p2p)
 	pm_vm_destroy(gv.vm);
 }
 
+/*
+ * The guest asks the VMM to reset its devices and sees the revocation:
+ * the BAR's memslot is gone (its reads are unclaimed MMIO: all ones), P2P
+ * DMA to it faults "revoked", the trusted binding is LOCKED again and
+ * trusted DMA faults until the guest accepts anew.
+ */
+TEST(guest_sees_reset_revoke)
+{
+	struct pm_iobus_stats bs0, bs1;
+	struct guest_vm gv;
+	uint32_t slot;
+
+	kvm_caps_or_skip();
+	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
+				  DEV_FLAGS));
+	ASSERT_OK(pm_iobus_get_stats(pm_vm_iobus(gv.vm), &bs0));
+	guest_vm_run(&gv, T(PM_GT_DEV_RESET), 0);
+	ASSERT_GUEST_PASSED(&gv, PM_GT_DEV_RESET, 1);
+	ASSERT_OK(pm_iobus_get_stats(pm_vm_iobus(gv.vm), &bs1));
+	/* The guest's read of the revoked BAR was an unclaimed exit. */
+	ASSERT_GT(bs1.unclaimed, bs0.unclaimed);
+	pm_vm_bar_device(gv.vm, &slot);
+	ASSERT_EQ(slot, UINT32_MAX);
+	ASSERT_EQ(pm_protfd_state(pm_vm_protfd(gv.vm)), PM_TDI_RUN);
+	pm_vm_destroy(gv.vm);
+}
+
 /* Everything the devices hold goes with the VM. */
 TEST(devices_teardown_clean)
 {
