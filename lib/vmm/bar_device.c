@@ -54,8 +54,8 @@ static void bar_revoke(struct pm_device *dev, void *opaque)
 		pm_vm_unmap_fd(b->vm, slot);
 }
 
-static int bar_access(void *opaque, enum pm_io_space space, u64 off,
-		      void *data, unsigned int len, bool write)
+static int bar_access(void *opaque, enum pm_io_space space, u64 off, void *data,
+		      unsigned int len, bool write)
 {
 	(void)opaque;
 	(void)space;
@@ -126,11 +126,10 @@ int vm_bar_device_create(struct pm_vm *vm, u64 gpa, u64 size,
 	if (rc)
 		goto err;
 	b->slot = slot;
-	rc = pm_ioas_map_file(pm_vm_iommufd(vm), pm_vm_ioas(vm), fd, 0, size,
-			      &iova,
-			      IOMMU_IOAS_MAP_FIXED_IOVA |
-				      IOMMU_IOAS_MAP_READABLE |
-				      IOMMU_IOAS_MAP_WRITEABLE);
+	rc = pm_ioas_map_file(
+		pm_vm_iommufd(vm), pm_vm_ioas(vm), fd, 0, size, &iova,
+		IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			IOMMU_IOAS_MAP_WRITEABLE);
 	if (rc)
 		goto err;
 	b->ioas_mapped = true;

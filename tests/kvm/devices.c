@@ -23,16 +23,18 @@ static uint32_t host_dma(struct pm_vm *vm, uint64_t src, uint64_t dst,
 	struct pm_iobus *bus = pm_vm_iobus(vm);
 	uint32_t go = PM_DMA_GO, st = 0;
 
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE +
-				    PM_DMA_SRC, &src, 8, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE +
-				    PM_DMA_DST, &dst, 8, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE +
-				    PM_DMA_LEN, &len, 4, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE +
-				    PM_DMA_DOORBELL, &go, 4, true));
-	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO, PM_DMA_MMIO_BASE +
-				    PM_DMA_STATUS, &st, 4, false));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_SRC, &src, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_DST, &dst, 8, true));
+	ASSERT_OK(pm_iobus_dispatch(
+		bus, PM_IO_MMIO, PM_DMA_MMIO_BASE + PM_DMA_LEN, &len, 4, true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO,
+				    PM_DMA_MMIO_BASE + PM_DMA_DOORBELL, &go, 4,
+				    true));
+	ASSERT_OK(pm_iobus_dispatch(bus, PM_IO_MMIO,
+				    PM_DMA_MMIO_BASE + PM_DMA_STATUS, &st, 4,
+				    false));
 	return st;
 }
 
@@ -84,8 +86,8 @@ TEST(trusted_wrong_expectation_refused)
 	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
 				  DEV_FLAGS));
 	pm_vmm_test_guest(&img, &len);
-	ASSERT_OK(pm_vm_test_params(gv.vm, T(PM_GT_TRUSTED_ACCEPT),
-				    &gv.params));
+	ASSERT_OK(
+		pm_vm_test_params(gv.vm, T(PM_GT_TRUSTED_ACCEPT), &gv.params));
 	gv.params.tdi_digest[2] ^= 1;
 	ASSERT_OK(pm_vm_boot(gv.vm, img, len, &gv.params, sizeof(gv.params)));
 	ASSERT_OK(pm_vm_start(gv.vm));
@@ -122,12 +124,12 @@ TEST(bar_memslot_and_p2p)
 	memcpy(&word, bar + 2 * PG + 2048, 8);
 	ASSERT_U64_EQ(word, pm_guest_pattern(to + 2048, 0xc1));
 	/* The memslot is there: the same GPA range cannot bind again. */
-	ASSERT_ERR(EINVAL, pm_vm_map_fd(gv.vm, PM_BAR_GPA, PG,
-					pm_device_bar_fd(dev, 0), 0, true,
-					&slot2));
+	ASSERT_ERR(EINVAL,
+		   pm_vm_map_fd(gv.vm, PM_BAR_GPA, PG, pm_device_bar_fd(dev, 0),
+				0, true, &slot2));
 	ASSERT_EQ(host_dma(gv.vm, to, 0x100000, 8),
-		  PM_DMA_ST_ERROR | (PM_DMA_FAULT_PRIVATE
-				     << PM_DMA_ST_REASON_SHIFT));
+		  PM_DMA_ST_ERROR |
+			  (PM_DMA_FAULT_PRIVATE << PM_DMA_ST_REASON_SHIFT));
 
 	/* Reset: the memslot is deleted by the callback, P2P is revoked. */
 	pm_vm_reset_devices(gv.vm);
@@ -138,8 +140,8 @@ TEST(bar_memslot_and_p2p)
 			       0, true, &slot2));
 	ASSERT_OK(pm_vm_unmap_fd(gv.vm, slot2));
 	st = host_dma(gv.vm, to, to + PG, 8);
-	ASSERT_EQ(st, PM_DMA_ST_ERROR | (PM_DMA_FAULT_REVOKED
-					 << PM_DMA_ST_REASON_SHIFT));
+	ASSERT_EQ(st, PM_DMA_ST_ERROR |
+			      (PM_DMA_FAULT_REVOKED << PM_DMA_ST_REASON_SHIFT));
 	/* Fresh memory behind the device: nothing of the old content. */
 	bar = pm_device_bar_ptr(dev, 0);
 	memcpy(&word, bar, 8);
@@ -184,8 +186,9 @@ TEST(devices_teardown_clean)
 	proc_snapshot(&s0);
 	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
 				  DEV_FLAGS));
-	guest_vm_run(&gv, T(PM_GT_TRUSTED_ACCEPT) | T(PM_GT_TRUSTED_DMA) |
-				  T(PM_GT_BAR_MMIO) | T(PM_GT_BAR_P2P),
+	guest_vm_run(&gv,
+		     T(PM_GT_TRUSTED_ACCEPT) | T(PM_GT_TRUSTED_DMA) |
+			     T(PM_GT_BAR_MMIO) | T(PM_GT_BAR_P2P),
 		     0);
 	ASSERT_EQ(pm_protfd_state(pm_vm_protfd(gv.vm)), PM_TDI_RUN);
 	pm_vm_destroy(gv.vm);

@@ -51,8 +51,7 @@ static void env_open(struct env *e)
 		IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			IOMMU_IOAS_MAP_WRITEABLE));
 	ASSERT_OK(pm_iobus_create(&e->bus));
-	ASSERT_OK(pm_dma_engine_create(e->bus, e->ictx, e->ioas, 0, DMA,
-				       NULL));
+	ASSERT_OK(pm_dma_engine_create(e->bus, e->ictx, e->ioas, 0, DMA, NULL));
 	ASSERT_OK(pm_trusted_dma_engine_create(e->bus, e->ictx, e->ioas, e->g,
 					       0, TDEV, NULL, &e->pf));
 	ASSERT_TRUE(e->pf != NULL);
@@ -237,24 +236,24 @@ TEST(bad_accesses)
 	uint16_t h = 0;
 
 	env_open(&e);
-	ASSERT_ERR(EINVAL, pm_trusted_dma_engine_create(e.bus, e.ictx, e.ioas,
-							NULL, 0, TDEV + 0x1000,
-							NULL, NULL));
-	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
-					     TDEV + PM_TDEV_STATE, &h, 2,
-					     false));
+	ASSERT_ERR(EINVAL,
+		   pm_trusted_dma_engine_create(e.bus, e.ictx, e.ioas, NULL, 0,
+						TDEV + 0x1000, NULL, NULL));
+	ASSERT_ERR(EINVAL,
+		   pm_iobus_dispatch(e.bus, PM_IO_MMIO, TDEV + PM_TDEV_STATE,
+				     &h, 2, false));
 	ASSERT_ERR(EPERM, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
 					    TDEV + PM_TDEV_STATE, &v, 4, true));
-	ASSERT_ERR(EPERM, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
-					    TDEV + PM_TDEV_REPORT, &v, 4,
-					    true));
+	ASSERT_ERR(EPERM,
+		   pm_iobus_dispatch(e.bus, PM_IO_MMIO, TDEV + PM_TDEV_REPORT,
+				     &v, 4, true));
 	v = 7;
 	ASSERT_ERR(EINVAL, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
 					     TDEV + PM_TDEV_CMD, &v, 4, true));
 	/* The window ends at PM_TDEV_REGS_SIZE. */
-	ASSERT_ERR(ENOENT, pm_iobus_dispatch(e.bus, PM_IO_MMIO,
-					     TDEV + PM_TDEV_REGS_SIZE, &v, 4,
-					     false));
+	ASSERT_ERR(ENOENT,
+		   pm_iobus_dispatch(e.bus, PM_IO_MMIO,
+				     TDEV + PM_TDEV_REGS_SIZE, &v, 4, false));
 	ASSERT_EQ(pm_protfd_state(e.pf), PM_TDI_UNLOCKED);
 	env_close(&e);
 }
