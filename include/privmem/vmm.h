@@ -26,11 +26,13 @@
  * Devices are models on an I/O bus (struct pm_iobus): port and MMIO ranges
  * in interval trees, dispatched from the vCPU exit loop, with a reset and a
  * release hook. The bus works without KVM (the vmm test suite drives it
- * directly). The DMA engine is one such model; further devices (a trusted
- * device bound through a protection fd, a BAR device) plug in the same way,
- * with pm_vm_map_fd() (an fd such as a BAR's memfd) or pm_vm_map_gmem() (a
- * store, by fd and offset) for memory they bind into the guest, and
- * pm_vm_unmap_fd() from their revoke or reset callbacks.
+ * directly). The DMA engine is one such model; the trusted DMA engine (the
+ * same engine bound through a protection fd, accepted by the guest through
+ * its registers) and the BAR device (its BAR's memfd bound with
+ * pm_vm_map_fd() and mapped into the IOAS, the memslot deleted with
+ * pm_vm_unmap_fd() from its reset callback) plug in the same way;
+ * pm_vm_map_gmem() binds a store by fd and offset for memory such as a
+ * trusted device's private MMIO.
  *
  * Errors are -errno. Thread safety: a VM's calls may come from any thread;
  * vCPU threads call the report callback and device models.
