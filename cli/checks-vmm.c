@@ -674,6 +674,50 @@ out:
 	pm_vm_destroy(g.vm);
 }
 
+static void check_private_mmio(struct run_ctx *ctx, struct check_result *r)
+{
+	struct pm_vcpu_info in;
+	struct pm_protfd *pf;
+	uint32_t slot;
+	struct grun g;
+
+	if (grun_start(ctx, &g, T(PM_GT_PRIVATE_MMIO), 0, 0, 1, r))
+		return;
+	if (!guest_passed(&g, PM_GT_PRIVATE_MMIO, 1, r))
+		goto out;
+	pf = pm_vm_protfd(g.vm);
+	pm_vm_vcpu_info(g.vm, 0, &in);
+	if (!pm_protfd_mmio_store(pf) ||
+	    pm_protfd_state(pf) == PM_TDI_RUN ||
+	    pm_vm_private_mmio_slot(g.vm) != UINT32_MAX || in.mmio_exits < 2) {
+		check_fail(r, "after the revocation: binding %s, memslot %s, "
+			      "%llu MMIO exits",
+			   pm_tdi_state_name(pm_protfd_state(pf)),
+			   pm_vm_private_mmio_slot(g.vm) == UINT32_MAX ?
+				   "deleted" : "still bound",
+			   (unsigned long long)in.mmio_exits);
+		goto out;
+	}
+	/* The callback deleted the memslot: the same range binds again. */
+	if (pm_vm_map_gmem(g.vm, PM_TDEV_PMMIO_GPA, pm_protfd_mmio_store(pf),
+			   0, PM_TDEV_PMMIO_SIZE, &slot) ||
+	    pm_vm_unmap_fd(g.vm, slot)) {
+		check_fail(r, "the private MMIO range does not bind again");
+		goto out;
+	}
+	check_pass(r, "the trusted engine's private MMIO (a %llu KiB "
+		      "guest_memfd) bound at 0x%llx on the guest's accept: "
+		      "the guest read the device's pattern directly and the "
+		      "device saw its store through the trusted path; after "
+		      "the guest's reset the revoke callback had deleted the "
+		      "memslot and the same read was an MMIO exit answered "
+		      "with all ones",
+		   (unsigned long long)(PM_TDEV_PMMIO_SIZE >> 10),
+		   (unsigned long long)PM_TDEV_PMMIO_GPA);
+out:
+	pm_vm_destroy(g.vm);
+}
+
 /* fds, mappings of VM objects and guest memory files, threads. */
 struct snap {
 	char fds[2048];
@@ -832,6 +876,9 @@ const struct check vmm_checks[] = {
 	{ "guest_convert_back_zeroed",
 	  "a page the guest makes shared again reads zeros", MANDATORY_VM,
 	  NEED_KVM | NEED_GUEST_MEMFD, check_back_zeroed },
+	{ "guest_private_mmio_run_only",
+	  "the guest reaches the trusted device's private MMIO in RUN only",
+	  MANDATORY_VM, NEED_KVM | NEED_GUEST_MEMFD, check_private_mmio },
 	{ "bar_memslot_mmio",
 	  "the guest reaches a device's BAR fd through a memslot",
 	  MANDATORY_VM, NEED_KVM | NEED_GUEST_MEMFD, check_bar_mmio },

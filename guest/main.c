@@ -717,6 +717,49 @@ static void t_dev_reset(void)
 	result(PM_GT_DEV_RESET, 0, 0, b);
 }
 
+/*
+ * The trusted engine's private MMIO: an exit (all ones) before the accept,
+ * direct memory in RUN (the device's pattern is there; what the guest
+ * writes the device sees through its trusted path), and after the guest
+ * asks for a revocation (a device reset) an exit again, answered with all
+ * ones as for an absent device.
+ */
+static void t_private_mmio(void)
+{
+	uint64_t m = params->tdev_pmmio, n = params->tdev_pmmio_size;
+	uint64_t v;
+	int32_t rc;
+
+	if (!m || n < 2 * PAGE || !params->tdev_mmio)
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_NO_DEVICE, 0, 0);
+	if (tdev_r32(PM_TDEV_STATE) != 2) {
+		v = *(volatile uint64_t *)m;
+		if (v != ~0ULL || !host_says(PM_CHECK_PMMIO_UNBOUND, 0, 0, 0))
+			return result(PM_GT_PRIVATE_MMIO, PM_GF_CONTENT, 1, v);
+		rc = tdi_accept(0);
+		if (rc)
+			return result(PM_GT_PRIVATE_MMIO, PM_GF_TDI_RESULT,
+				      (uint64_t)(int64_t)rc, 0);
+	}
+	if (!host_says(PM_CHECK_PMMIO_BOUND, 0, 0, 0))
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_HOST_CHECK, 2, m);
+	if (!holds(m, n, 0, PM_TDEV_PMMIO_SEED))
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_CONTENT, 3,
+			      *(volatile uint64_t *)m);
+	fill(m + PAGE, PAGE, 0xe1);
+	if (!host_says(PM_CHECK_PMMIO_PATTERN, m + PAGE, PAGE, 0xe1))
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_HOST_CHECK, 4, m);
+	/* The revocation the guest asks for. */
+	if (!host_says(PM_CHECK_DEV_RESET, 0, 0, 0))
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_HOST_CHECK, 5, 0);
+	if (!host_says(PM_CHECK_PMMIO_UNBOUND, 0, 0, 0))
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_HOST_CHECK, 6, m);
+	v = *(volatile uint64_t *)(m + PAGE);
+	if (v != ~0ULL)
+		return result(PM_GT_PRIVATE_MMIO, PM_GF_CONTENT, 7, v);
+	result(PM_GT_PRIVATE_MMIO, 0, v, m + PAGE);
+}
+
 static void t_bench(void)
 {
 	uint64_t b = bench_base(), len = params->bench_len;
@@ -835,6 +878,8 @@ void guest_main(uint32_t vcpu, const struct pm_guest_params *p, uint32_t nr)
 			t_bar_p2p();
 		if (t & T(PM_GT_DEV_RESET))
 			t_dev_reset();
+		if (t & T(PM_GT_PRIVATE_MMIO))
+			t_private_mmio();
 		if (t & T(PM_GT_BENCH))
 			t_bench();
 	}

@@ -352,6 +352,14 @@ struct pm_device;
 /* The trusted DMA engine's protection fd (PM_VM_F_TRUSTED_DEV), or NULL. */
 struct pm_protfd *pm_vm_protfd(const struct pm_vm *vm);
 /*
+ * The trusted DMA engine's private MMIO region (PM_TDEV_PMMIO_SIZE bytes,
+ * pm_protfd_mmio_store of its protection fd) is bound by pm_vm_map_gmem()
+ * at PM_TDEV_PMMIO_GPA when the guest's accept puts the binding in RUN,
+ * and the protection fd's revoke callback deletes that memslot before any
+ * revocation returns. The memslot while bound, else UINT32_MAX.
+ */
+uint32_t pm_vm_private_mmio_slot(const struct pm_vm *vm);
+/*
  * The BAR device (PM_VM_F_BAR_DEV), or NULL: BAR 0 (PM_BAR_SIZE bytes) is
  * bound into the guest at PM_BAR_GPA by pm_vm_map_fd() and mapped into the
  * VM's IOAS by MAP_FILE at IOVA = PM_BAR_GPA. Its reset (pm_vm_reset_devices

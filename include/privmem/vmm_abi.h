@@ -19,6 +19,8 @@
  *   RAM end     guest RAM is [0, mem_size); nothing of it is reserved past
  *               the image: the guest owns the rest
  *   0xe0000000  the BAR device's memory (PM_BAR_GPA), a memslot of its own
+ *   0xe8000000  the trusted DMA engine's private MMIO (PM_TDEV_PMMIO_GPA),
+ *               a guest_memfd memslot while the device is in RUN
  *   0xfe000000  MMIO devices (PM_VMM_MMIO_BASE), above RAM: the DMA
  *               engine, then the trusted DMA engine (PM_TDEV_MMIO_BASE)
  *
@@ -149,6 +151,19 @@
 #define PM_TDEV_EKEYREJECTED 129 /* Linux's EKEYREJECTED */
 
 /*
+ * The trusted DMA engine's private MMIO region (protfd.h): device memory in
+ * a guest_memfd of its own, bound by the VMM into a memslot at
+ * PM_TDEV_PMMIO_GPA when the guest's accept puts the binding in RUN (the
+ * guest reaches it directly, no exits) and unbound by the revoke callback
+ * before any revocation returns (then accesses exit, nobody claims them,
+ * and reads return all ones). The device model fills it before RUN with
+ * the samples of pm_guest_pattern(store offset, PM_TDEV_PMMIO_SEED).
+ */
+#define PM_TDEV_PMMIO_GPA 0xe8000000ULL
+#define PM_TDEV_PMMIO_SIZE 0x4000ULL
+#define PM_TDEV_PMMIO_SEED 0x5eULL
+
+/*
  * The BAR device: a device whose memory region (BAR 0, a memfd exported as
  * an fd) is bound into a memslot at PM_BAR_GPA (the guest reaches it
  * directly, no exits) and mapped into the VM's IOAS at IOVA = PM_BAR_GPA
@@ -180,6 +195,7 @@ enum pm_guest_test {
 	PM_GT_BAR_MMIO = 13,	   /* BAR memory through its memslot */
 	PM_GT_BAR_P2P = 14,	   /* DMA engine to and from the BAR */
 	PM_GT_DEV_RESET = 15,	   /* a device reset revokes, seen by the guest */
+	PM_GT_PRIVATE_MMIO = 16,   /* private MMIO: direct in RUN, exits after */
 	PM_GT_NR
 };
 
@@ -201,7 +217,9 @@ struct pm_guest_params {
 	 * an attestation would vouch for), PM_TDEV_DIGEST_LEN bytes. */
 	uint64_t tdi_digest[4];
 	uint64_t bar_size;   /* bytes at bar_gpa */
-	uint64_t reserved[5];
+	uint64_t tdev_pmmio; /* the trusted engine's private MMIO, or 0 */
+	uint64_t tdev_pmmio_size; /* bytes at tdev_pmmio */
+	uint64_t reserved[3];
 };
 
 /*
@@ -237,6 +255,12 @@ struct pm_guest_params {
 #define PM_CHECK_TDI_RUN 8     /* the trusted device's binding is in RUN */
 #define PM_CHECK_DEV_RESET 9   /* the VMM resets every device
 				* (pm_vm_reset_devices); answer 1 when done */
+#define PM_CHECK_PMMIO_BOUND 10	/* the private MMIO memslot is bound (and
+				 * the trusted binding is in RUN) */
+#define PM_CHECK_PMMIO_PATTERN 11 /* the device's trusted view of its
+				   * private MMIO holds the samples at a1
+				   * (a GPA inside the region) */
+#define PM_CHECK_PMMIO_UNBOUND 12 /* no private MMIO memslot is bound */
 
 /* PM_REPORT_MARK ids for PM_GT_BENCH. */
 #define PM_MARK_BENCH_START 1

@@ -34,6 +34,12 @@
  * The VMM locks the binding (the model's reset locks it again, since a
  * device reset leaves it UNLOCKED).
  *
+ * A VM's trusted engine (vmm_trusted_engine_create) also has a private
+ * MMIO region (protfd.h): the model fills it through the store's trusted
+ * path at creation, and after a successful ACCEPT calls the VMM's on_run
+ * hook, which binds it into a memslot; the protection fd's revoke callback
+ * (the VMM's too) deletes that memslot.
+ *
  * Invariants: STATUS describes the last transfer; registers keep their
  * values across transfers; reset clears everything.
  *
@@ -65,6 +71,9 @@ struct dma_engine {
 	struct mutex lock;
 	struct pm_device *dev;
 	struct pm_protfd *pf; /* the trusted engine's binding, else NULL */
+	/* After the guest's accept put the binding in RUN (no lock held). */
+	void (*on_run)(struct pm_protfd *pf, void *opaque);
+	void *run_opaque;
 	u64 src, dst, fault_addr;
 	u32 len, status, count;
 	u32 tdi_result;			     /* [lock] RESULT */
@@ -236,6 +245,10 @@ static int tdi_word(struct dma_engine *e, u64 off, u32 *v, bool write)
 		mutex_unlock(&e->lock);
 		pr_debug("vmm: trusted DMA engine: the guest's accept: %d (%s)",
 			rc, pm_tdi_state_name(pm_protfd_state(e->pf)));
+		/* RUN: the VMM binds the private MMIO region before the
+		 * guest's next instruction. */
+		if (!rc && e->on_run)
+			e->on_run(e->pf, e->run_opaque);
 		return 0;
 	}
 	if (!write)
@@ -338,11 +351,42 @@ static const struct pm_iodev_ops engine_ops = {
 	.release = engine_release,
 };
 
+/*
+ * The device's own content of its private MMIO region, written through the
+ * store's trusted path (get_pfn, the pointer, put) before any RUN: the
+ * samples of pm_guest_pattern(store offset, PM_TDEV_PMMIO_SEED).
+ */
+static int pmmio_fill(struct pm_gmem *s, u64 size)
+{
+	struct pm_gmem_page pg;
+	u64 off, word;
+	int i, rc;
+
+	for (off = 0; off < size; off += STEP) {
+		rc = pm_gmem_get_pfn(s, off, 0, &pg);
+		if (rc)
+			return rc;
+		if (!pg.ptr) {
+			pm_gmem_put_pfn(s, &pg);
+			return -EFAULT;
+		}
+		for (i = 0; i < PM_GUEST_NR_SAMPLES; i++) {
+			u64 o = off + PM_GUEST_SAMPLE_OFF(i);
+
+			word = pm_guest_pattern(o, PM_TDEV_PMMIO_SEED);
+			memcpy((u8 *)pg.ptr + (o - pg.offset), &word,
+			       sizeof(word));
+		}
+		pm_gmem_put_pfn(s, &pg);
+	}
+	return 0;
+}
+
 static int engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 			 uint32_t ioas_id, struct pm_gmem *ram,
 			 uint64_t iova_base, uint16_t pio_base,
-			 uint64_t mmio_base, struct pm_iodev **out,
-			 struct pm_protfd **pf_out)
+			 uint64_t mmio_base, const struct vmm_tdev_pmmio *pm,
+			 struct pm_iodev **out, struct pm_protfd **pf_out)
 {
 	const char *name = ram ? "trusted-dma-engine" : "dma-engine";
 	struct pm_protfd_config pc = {
@@ -362,11 +406,21 @@ static int engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 	if (!e)
 		return -ENOMEM;
 	mutex_init(&e->lock, &vmm_dma_engine_class);
+	if (pm && pm->size) {
+		pc.mmio_size = pm->size;
+		pc.vm_fd = pm->vm_fd;
+		pc.revoke = pm->revoke;
+		pc.opaque = pm->opaque;
+		e->on_run = pm->on_run;
+		e->run_opaque = pm->opaque;
+	}
 	rc = pm_device_create(ictx, name, &e->dev, &dev_id);
 	if (!rc)
 		rc = pm_device_attach(e->dev, &pt);
 	if (!rc && ram)
 		rc = pm_protfd_create(e->dev, &pc, &e->pf);
+	if (!rc && pc.mmio_size)
+		rc = pmmio_fill(pm_protfd_mmio_store(e->pf), pc.mmio_size);
 	if (!rc)
 		rc = pm_iobus_add_device(bus, name, &engine_ops, e, &iodev);
 	if (rc) {
@@ -398,7 +452,7 @@ int pm_dma_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 			 uint64_t mmio_base, struct pm_iodev **out)
 {
 	return engine_create(bus, ictx, ioas_id, NULL, 0, pio_base, mmio_base,
-			     out, NULL);
+			     NULL, out, NULL);
 }
 
 int pm_trusted_dma_engine_create(struct pm_iobus *bus,
@@ -410,5 +464,16 @@ int pm_trusted_dma_engine_create(struct pm_iobus *bus,
 	if (!ram)
 		return -EINVAL;
 	return engine_create(bus, ictx, ioas_id, ram, iova_base, 0, mmio_base,
-			     out, pf);
+			     NULL, out, pf);
+}
+
+int vmm_trusted_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
+			      u32 ioas_id, struct pm_gmem *ram, u64 iova_base,
+			      u64 mmio_base, const struct vmm_tdev_pmmio *pm,
+			      struct pm_protfd **pf)
+{
+	if (!ram)
+		return -EINVAL;
+	return engine_create(bus, ictx, ioas_id, ram, iova_base, 0, mmio_base,
+			     pm, NULL, pf);
 }

@@ -31,6 +31,11 @@
  *   BAR_WRITE          the BAR device writes the samples into its memory
  *                      through that view (answer 1 when done);
  *   TDI_RUN            the trusted device's protection fd is in RUN;
+ *   PMMIO_BOUND        the trusted device's private MMIO memslot exists
+ *                      and its binding is in RUN;
+ *   PMMIO_UNBOUND      that memslot does not exist;
+ *   PMMIO_PATTERN      the private MMIO region holds the samples, read
+ *                      through its store's trusted path (get_pfn, put);
  *   DEV_RESET          not a question: every device is reset
  *                      (pm_vm_reset_devices), answered 1 when done.
  *
@@ -95,6 +100,10 @@ int pm_vm_test_params(struct pm_vm *vm, uint64_t tests,
 		/* The attestation's stand-in: what the guest must see. */
 		if (!pm_protfd_get_report(vm->tdev_pf, &rep))
 			memcpy(p->tdi_digest, rep.digest, sizeof(p->tdi_digest));
+		if (pm_protfd_mmio_store(vm->tdev_pf)) {
+			p->tdev_pmmio = PM_TDEV_PMMIO_GPA;
+			p->tdev_pmmio_size = PM_TDEV_PMMIO_SIZE;
+		}
 	}
 	if (vm->bar) {
 		p->bar_gpa = PM_BAR_GPA;
@@ -148,24 +157,53 @@ static bool samples_hold(const u8 *p, u64 gpa, u64 len, u64 seed)
 	return true;
 }
 
-static bool trusted_pattern(struct pm_vm *vm, u64 gpa, u64 len, u64 seed)
+/* Store @g at @base holds the samples for GPA @gpa on (trusted path). */
+static bool store_pattern(struct pm_gmem *g, u64 base, u64 gpa, u64 len,
+			  u64 seed)
 {
 	struct pm_gmem_page pg;
 	u64 off, chunk;
 	bool ok = true;
 
 	for (off = 0; off < len && ok; off += chunk) {
-		u64 at = gpa + off, in;
+		u64 at = base + off, in;
 
-		if (pm_gmem_get_pfn(vm->g, at, 0, &pg))
+		if (pm_gmem_get_pfn(g, at, 0, &pg))
 			return false;
 		in = at - pg.offset;
 		chunk = min_t(u64, (PAGE << pg.order) - in, len - off);
 		ok = pg.is_private && pg.ptr &&
-		     samples_hold((u8 *)pg.ptr + in, at, chunk, seed);
-		pm_gmem_put_pfn(vm->g, &pg);
+		     samples_hold((u8 *)pg.ptr + in, gpa + off, chunk, seed);
+		pm_gmem_put_pfn(g, &pg);
 	}
 	return ok;
+}
+
+static bool trusted_pattern(struct pm_vm *vm, u64 gpa, u64 len, u64 seed)
+{
+	return store_pattern(vm->g, gpa, gpa, len, seed);
+}
+
+/* Private MMIO questions: whole pages inside the region. */
+static uint64_t answer_pmmio(struct pm_vm *vm, u64 what, u64 gpa, u64 len,
+			     u64 seed)
+{
+	struct pm_gmem *s = vm->tdev_pf ? pm_protfd_mmio_store(vm->tdev_pf) :
+					  NULL;
+	u64 last;
+
+	if (!s)
+		return 0;
+	if (what == PM_CHECK_PMMIO_BOUND)
+		return pm_vm_private_mmio_slot(vm) != UINT32_MAX &&
+		       pm_protfd_state(vm->tdev_pf) == PM_TDI_RUN;
+	if (what == PM_CHECK_PMMIO_UNBOUND)
+		return pm_vm_private_mmio_slot(vm) == UINT32_MAX;
+	if (range_last(gpa, len, &last) || gpa < PM_TDEV_PMMIO_GPA ||
+	    last >= PM_TDEV_PMMIO_GPA + pm_gmem_size(s) ||
+	    !IS_ALIGNED(gpa, PAGE) || !IS_ALIGNED(len, PAGE))
+		return 0;
+	return store_pattern(s, gpa - PM_TDEV_PMMIO_GPA, gpa, len, seed);
 }
 
 static bool host_reads_fail(struct pm_vm *vm, u64 gpa, u64 len)
@@ -246,6 +284,10 @@ uint64_t pm_vm_answer_check(struct pm_vm *vm, const struct pm_vm_report *r)
 	case PM_CHECK_BAR_PATTERN:
 	case PM_CHECK_BAR_WRITE:
 		return answer_bar(vm, r->a[0], gpa, len, r->a[3]);
+	case PM_CHECK_PMMIO_BOUND:
+	case PM_CHECK_PMMIO_PATTERN:
+	case PM_CHECK_PMMIO_UNBOUND:
+		return answer_pmmio(vm, r->a[0], gpa, len, r->a[3]);
 	case PM_CHECK_TDI_RUN:
 		return vm->tdev_pf && pm_protfd_state(vm->tdev_pf) == PM_TDI_RUN;
 	case PM_CHECK_DEV_RESET:

@@ -269,6 +269,53 @@ static int create_iommu(struct pm_vm *vm)
 	return rc;
 }
 
+/*
+ * The trusted engine's private MMIO. Bound when the guest's accept put the
+ * binding in RUN; deleted by the revoke callback, which runs before the
+ * revoking call returns, so from then on the guest's accesses exit and the
+ * bus answers reads with all ones (nobody claims the range).
+ */
+static void pmmio_unbind(struct pm_vm *vm)
+{
+	u32 slot = __atomic_exchange_n(&vm->pmmio_slot, UINT32_MAX,
+				       __ATOMIC_ACQ_REL);
+
+	if (slot != UINT32_MAX)
+		pm_vm_unmap_fd(vm, slot);
+}
+
+static void pmmio_revoke(struct pm_protfd *pf, enum pm_protfd_revoke_reason why,
+			 void *opaque)
+{
+	(void)pf;
+	pr_debug("vmm: private MMIO unbound (revoked: %d)", why);
+	pmmio_unbind(opaque);
+}
+
+static void pmmio_bind(struct pm_protfd *pf, void *opaque)
+{
+	struct pm_vm *vm = opaque;
+	u64 size;
+	u32 slot;
+	int fd, rc;
+
+	rc = pm_protfd_mmio(pf, &fd, &size); /* RUN only */
+	if (!rc)
+		rc = pm_vm_map_gmem(vm, PM_TDEV_PMMIO_GPA,
+				    pm_protfd_mmio_store(pf), 0, size, &slot);
+	if (rc) {
+		pr_warn("vmm: binding the private MMIO region: %d", rc);
+		return;
+	}
+	slot = __atomic_exchange_n(&vm->pmmio_slot, slot, __ATOMIC_ACQ_REL);
+	if (slot != UINT32_MAX) /* an older binding never unbound */
+		pm_vm_unmap_fd(vm, slot);
+	/* A revocation between the accept and the memslot found no slot to
+	 * delete: it is gone from RUN, so delete ours. */
+	if (pm_protfd_state(pf) != PM_TDI_RUN)
+		pmmio_unbind(vm);
+}
+
 int pm_vm_create(const struct pm_vm_config *cfg, struct pm_vm **out)
 {
 	struct pm_vm *vm;
@@ -283,6 +330,7 @@ int pm_vm_create(const struct pm_vm_config *cfg, struct pm_vm **out)
 		return -ENOMEM;
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
+	vm->pmmio_slot = UINT32_MAX;
 	vm->mem_size = cfg->mem_size;
 	mutex_init(&vm->conv_lock, &vmm_conv_class);
 	mutex_init(&vm->slots_lock, &vmm_slots_class);
@@ -368,12 +416,21 @@ int pm_vm_create(const struct pm_vm_config *cfg, struct pm_vm **out)
 			goto err;
 	}
 	if (cfg->flags & PM_VM_F_TRUSTED_DEV) {
+		/* Its private MMIO: a guest_memfd on this VM where KVM has
+		 * them, bound at PM_TDEV_PMMIO_GPA while in RUN. */
+		struct vmm_tdev_pmmio pm = {
+			.size = PM_TDEV_PMMIO_SIZE,
+			.vm_fd = vm->caps.guest_memfd ? vm->vm_fd : -1,
+			.revoke = pmmio_revoke,
+			.on_run = pmmio_bind,
+			.opaque = vm,
+		};
+
 		/* Store offset 0 is GPA 0: trusted IOVA = GPA. The VMM locks
 		 * the binding; the guest fetches the report and accepts. */
-		rc = pm_trusted_dma_engine_create(vm->bus, vm->ictx,
-						  vm->ioas_id, vm->g, 0,
-						  PM_TDEV_MMIO_BASE, NULL,
-						  &vm->tdev_pf);
+		rc = vmm_trusted_engine_create(vm->bus, vm->ictx, vm->ioas_id,
+					       vm->g, 0, PM_TDEV_MMIO_BASE, &pm,
+					       &vm->tdev_pf);
 		if (!rc)
 			rc = pm_protfd_lock(vm->tdev_pf);
 		if (rc)
@@ -742,6 +799,12 @@ int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot)
 struct pm_protfd *pm_vm_protfd(const struct pm_vm *vm)
 {
 	return vm ? vm->tdev_pf : NULL;
+}
+
+uint32_t pm_vm_private_mmio_slot(const struct pm_vm *vm)
+{
+	return vm ? __atomic_load_n(&vm->pmmio_slot, __ATOMIC_ACQUIRE) :
+		    UINT32_MAX;
 }
 
 struct pm_device *pm_vm_bar_device(const struct pm_vm *vm, uint32_t *slot)

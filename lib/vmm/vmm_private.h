@@ -3,6 +3,7 @@
 #define PRIVMEM_VMM_PRIVATE_H
 
 #include <pthread.h>
+#include <privmem/protfd.h>
 #include <privmem/vmm.h>
 #include <privmem/uapi/kvm.h>
 #include "common/compiler.h"
@@ -59,6 +60,9 @@ struct pm_vm {
 	struct pm_iobus *bus;
 	struct pm_protfd *tdev_pf; /* the trusted DMA engine's (the bus owns) */
 	struct bar_dev *bar;	   /* the BAR device (the bus owns it) */
+	/* The trusted engine's private MMIO memslot, or UINT32_MAX; atomic
+	 * exchange (bound on accept, deleted by the revoke callback). */
+	u32 pmmio_slot;
 
 	struct kvm_cpuid2 *cpuid;
 	struct pm_vcpu *vcpus;
@@ -109,6 +113,24 @@ struct bar_dev;
 int vm_bar_device_create(struct pm_vm *vm, u64 gpa, u64 size,
 			 struct bar_dev **out);
 struct pm_device *vm_bar_device(const struct bar_dev *b, uint32_t *slot);
+
+/* dma_engine.c */
+/* A trusted engine's private MMIO region, and the VMM's hooks for it. */
+struct vmm_tdev_pmmio {
+	u64 size;  /* 0: none */
+	int vm_fd; /* guest_memfd on this VM; -1: memfd */
+	/* The protection fd's revoke callback (no privmem lock held). */
+	void (*revoke)(struct pm_protfd *pf, enum pm_protfd_revoke_reason why,
+		       void *opaque);
+	/* After the guest's accept succeeded (RUN), in the vCPU thread,
+	 * no lock held. */
+	void (*on_run)(struct pm_protfd *pf, void *opaque);
+	void *opaque;
+};
+int vmm_trusted_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
+			      u32 ioas_id, struct pm_gmem *ram, u64 iova_base,
+			      u64 mmio_base, const struct vmm_tdev_pmmio *pm,
+			      struct pm_protfd **pf);
 
 /* vm.c */
 int vm_handle_map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages,

@@ -70,6 +70,7 @@ static const char *const vm_checks[] = {
 	"guest_trusted_accept",
 	"guest_trusted_dma_private_ok",
 	"guest_convert_back_zeroed",
+	"guest_private_mmio_run_only",
 	"bar_memslot_mmio",
 	"guest_bar_p2p_dma",
 	"multi_vcpu_convert",

@@ -7,8 +7,9 @@
  * untrusted engine still faults on them; the BAR's memslot carries the
  * guest's loads and stores to the device's memory and back; the DMA engine
  * copies to and from the BAR peer to peer; a device reset revokes the
- * memslot and the IOAS translation, and the trusted binding. SKIPs
- * without KVM.
+ * memslot and the IOAS translation, and the trusted binding; the trusted
+ * engine's private MMIO is bound only while it is in RUN. SKIPs without
+ * KVM.
  */
 #include <privmem/device.h>
 #include <privmem/protfd.h>
@@ -173,6 +174,97 @@ TEST(guest_sees_reset_revoke)
 	pm_vm_bar_device(gv.vm, &slot);
 	ASSERT_EQ(slot, UINT32_MAX);
 	ASSERT_EQ(pm_protfd_state(pm_vm_protfd(gv.vm)), PM_TDI_RUN);
+	pm_vm_destroy(gv.vm);
+}
+
+/* The word at @off of the private MMIO region, through the trusted path. */
+static uint64_t pmmio_word(struct pm_protfd *pf, uint64_t off)
+{
+	struct pm_gmem *s = pm_protfd_mmio_store(pf);
+	struct pm_gmem_page pg;
+	uint64_t word;
+
+	ASSERT_OK(pm_gmem_get_pfn(s, off, 0, &pg));
+	ASSERT_TRUE(pg.ptr != NULL);
+	memcpy(&word, (uint8_t *)pg.ptr + (off - pg.offset), 8);
+	pm_gmem_put_pfn(s, &pg);
+	return word;
+}
+
+/*
+ * The trusted engine's private MMIO: filled by the device before RUN,
+ * bound at PM_TDEV_PMMIO_GPA on the guest's accept (the guest reads the
+ * device's pattern without exits, the device sees the guest's store), and
+ * after the guest's reset the revoke callback has deleted the memslot: the
+ * same read is an unclaimed MMIO exit and the guest reads all ones.
+ */
+TEST(guest_private_mmio_run_only)
+{
+	struct pm_iobus_stats bs0, bs1;
+	struct pm_vcpu_info in;
+	struct guest_vm gv;
+	struct pm_protfd *pf;
+	uint32_t slot;
+
+	kvm_caps_or_skip();
+	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
+				  DEV_FLAGS));
+	pf = pm_vm_protfd(gv.vm);
+	ASSERT_TRUE(pm_protfd_mmio_store(pf) != NULL);
+	ASSERT_EQ(pm_gmem_backend_of(pm_protfd_mmio_store(pf)),
+		  PM_GMEM_GUEST_MEMFD);
+	ASSERT_EQ(pm_gmem_vm_fd(pm_protfd_mmio_store(pf)), pm_vm_fd(gv.vm));
+	/* Not bound before RUN; the device's pattern is already there. */
+	ASSERT_EQ(pm_vm_private_mmio_slot(gv.vm), UINT32_MAX);
+	ASSERT_U64_EQ(pmmio_word(pf, PG + 2048),
+		      pm_guest_pattern(PG + 2048, PM_TDEV_PMMIO_SEED));
+	ASSERT_OK(pm_iobus_get_stats(pm_vm_iobus(gv.vm), &bs0));
+	guest_vm_run(&gv, T(PM_GT_PRIVATE_MMIO), 0);
+	ASSERT_GUEST_PASSED(&gv, PM_GT_PRIVATE_MMIO, 1);
+	ASSERT_EQ(gv.log.checks_no, 0);
+	ASSERT_OK(pm_iobus_get_stats(pm_vm_iobus(gv.vm), &bs1));
+	/* Before the accept and after the revocation: unclaimed exits. */
+	ASSERT_GE(bs1.unclaimed, bs0.unclaimed + 2);
+	ASSERT_OK(pm_vm_vcpu_info(gv.vm, 0, &in));
+	ASSERT_GE(in.mmio_exits, 2);
+	/* What the guest stored in RUN, the device saw. */
+	ASSERT_U64_EQ(pmmio_word(pf, PG + 4088),
+		      pm_guest_pattern(PM_TDEV_PMMIO_GPA + PG + 4088, 0xe1));
+	/* The reset left it LOCKED; the memslot is gone and binds again. */
+	ASSERT_EQ(pm_protfd_state(pf), PM_TDI_LOCKED);
+	ASSERT_EQ(pm_vm_private_mmio_slot(gv.vm), UINT32_MAX);
+	ASSERT_OK(pm_vm_map_gmem(gv.vm, PM_TDEV_PMMIO_GPA,
+				 pm_protfd_mmio_store(pf), 0,
+				 PM_TDEV_PMMIO_SIZE, &slot));
+	ASSERT_OK(pm_vm_unmap_fd(gv.vm, slot));
+	pm_vm_destroy(gv.vm);
+}
+
+/* A stop from the host cuts the binding before it returns. */
+TEST(private_mmio_cut_by_stop)
+{
+	struct guest_vm gv;
+	struct pm_protfd *pf;
+	uint32_t slot;
+
+	kvm_caps_or_skip();
+	ASSERT_OK(guest_vm_create(&gv, 32 * MiB, 1, PM_GMEM_GUEST_MEMFD,
+				  DEV_FLAGS));
+	pf = pm_vm_protfd(gv.vm);
+	guest_vm_run(&gv, T(PM_GT_TRUSTED_ACCEPT), 0);
+	ASSERT_GUEST_PASSED(&gv, PM_GT_TRUSTED_ACCEPT, 1);
+	ASSERT_EQ(pm_protfd_state(pf), PM_TDI_RUN);
+	slot = pm_vm_private_mmio_slot(gv.vm);
+	ASSERT_NE(slot, UINT32_MAX);
+	/* Bound: the range is taken. */
+	ASSERT_ERR(EINVAL,
+		   pm_vm_map_gmem(gv.vm, PM_TDEV_PMMIO_GPA,
+				  pm_protfd_mmio_store(pf), 0, PG, &slot));
+	ASSERT_OK(pm_protfd_stop(pf));
+	ASSERT_EQ(pm_vm_private_mmio_slot(gv.vm), UINT32_MAX);
+	ASSERT_OK(pm_vm_map_gmem(gv.vm, PM_TDEV_PMMIO_GPA,
+				 pm_protfd_mmio_store(pf), 0, PG, &slot));
+	ASSERT_OK(pm_vm_unmap_fd(gv.vm, slot));
 	pm_vm_destroy(gv.vm);
 }
 
