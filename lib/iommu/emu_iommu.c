@@ -243,8 +243,9 @@ static int copy_pages(u8 *kva, u8 *buf, size_t len, bool write, u64 iova,
  * filled on demand. Called with dev->lock and the domain's dma_lock held
  * for read. Returns 0, or the fault reason (> 0) with *fault_iova.
  */
-static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
-		       u8 *buf, size_t len, bool write, u64 *fault_iova)
+static int xfer_run(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
+		    u8 *buf, size_t len, bool write, u64 *fault_iova,
+		    struct iotlb_tally *t)
 {
 	u64 cur = iova;
 
@@ -255,7 +256,7 @@ static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
 
 		if (chunk > len)
 			chunk = len;
-		rc = iotlb_translate(tlb, cur, write, &kva);
+		rc = iotlb_translate(tlb, cur, write, &kva, t);
 		if (rc == -ENOENT && pf) {
 			int reason = protfd_fill(pf, cur);
 
@@ -263,7 +264,7 @@ static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
 				*fault_iova = cur;
 				return reason;
 			}
-			rc = iotlb_translate(tlb, cur, write, &kva);
+			rc = iotlb_translate(tlb, cur, write, &kva, t);
 		}
 		if (rc) {
 			*fault_iova = cur;
@@ -271,7 +272,7 @@ static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
 					      PM_DMA_FAULT_UNMAPPED;
 		}
 		while (chunk < len &&
-		       !iotlb_translate(tlb, cur + chunk, write, &next) &&
+		       !iotlb_translate(tlb, cur + chunk, write, &next, t) &&
 		       next == kva + chunk) {
 			size_t more = len - chunk < PAGE_SIZE ? len - chunk :
 								PAGE_SIZE;
@@ -284,6 +285,16 @@ static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
 		len -= chunk;
 	}
 	return 0;
+}
+
+static int xfer_locked(struct iotlb *tlb, struct pm_protfd *pf, u64 iova,
+		       u8 *buf, size_t len, bool write, u64 *fault_iova)
+{
+	struct iotlb_tally t = { 0 };
+	int reason = xfer_run(tlb, pf, iova, buf, len, write, fault_iova, &t);
+
+	iotlb_tally_commit(tlb, &t);
+	return reason;
 }
 
 /*
@@ -465,6 +476,7 @@ int pm_device_get_stats(struct pm_device *dev, struct pm_device_stats *st)
 int pm_dma_translate(struct pm_device *dev, const uint64_t *iova,
 		     unsigned int n, int write)
 {
+	struct iotlb_tally t = { 0 };
 	struct iommu_domain *d;
 	unsigned int i = 0;
 	u8 *kva;
@@ -476,8 +488,9 @@ int pm_dma_translate(struct pm_device *dev, const uint64_t *iova,
 	if (d) {
 		down_read(&d->dma_lock);
 		while (i < n && !iotlb_translate(&dev->tlb, iova[i], write,
-						 &kva))
+						 &kva, &t))
 			i++;
+		iotlb_tally_commit(&dev->tlb, &t);
 		up_read(&d->dma_lock);
 	}
 	up_read(&dev->lock);

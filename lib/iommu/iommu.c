@@ -42,11 +42,6 @@
 
 static DEFINE_LOCK_CLASS(iommu_dma_class, LOCK_RANK_IOMMU_DMA);
 
-#define IOTLB_SHIFT 10 /* log2(IOTLB_ENTRIES) */
-#define IOTLB_PERM_MASK 3ULL
-#define IOTLB_PFN_BITS 36
-#define IOTLB_PFN_MASK ((1ULL << IOTLB_PFN_BITS) - 1)
-
 _Static_assert(1 << IOTLB_SHIFT == IOTLB_ENTRIES, "IOTLB size");
 
 void iommu_domain_init(struct iommu_domain *d,
@@ -140,25 +135,14 @@ void iotlb_detach(struct iotlb *tlb)
 	up_write(&d->dma_lock);
 }
 
-int iotlb_translate(struct iotlb *tlb, u64 iova, bool write, u8 **kva)
+int iotlb_translate_miss(struct iotlb *tlb, u64 iova, bool write, u8 **kva)
 {
 	u64 pfn = iova >> PAGE_SHIFT;
 	u64 *e = &tlb->entry[pfn & (IOTLB_ENTRIES - 1)];
-	u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
 	u64 need = write ? 2 : 1;
 	void *k;
 	int prot, rc;
 
-	if (likely(v && (v >> (IOTLB_PFN_BITS + 2)) == (pfn >> IOTLB_SHIFT))) {
-		if (unlikely(!(v & need)))
-			return -EPERM;
-		__atomic_fetch_add(&tlb->hits, 1, __ATOMIC_RELAXED);
-		*kva = (u8 *)(uintptr_t)(((v >> 2) & IOTLB_PFN_MASK)
-					 << PAGE_SHIFT) +
-		       (iova & (PAGE_SIZE - 1));
-		return 0;
-	}
-	__atomic_fetch_add(&tlb->misses, 1, __ATOMIC_RELAXED);
 	rc = iommu_iova_to_kva(tlb->domain, iova, &k, &prot);
 	if (rc)
 		return -ENOENT;

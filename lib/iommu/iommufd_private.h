@@ -423,6 +423,9 @@ int iopt_iova_fault_reason(struct io_pagetable *iopt, u64 iova);
  * flushed under dma_lock (write).
  */
 #define IOTLB_ENTRIES 1024
+#define IOTLB_SHIFT 10 /* log2(IOTLB_ENTRIES) */
+#define IOTLB_PFN_BITS 36
+#define IOTLB_PFN_MASK ((1ULL << IOTLB_PFN_BITS) - 1)
 struct iotlb {
 	u64 entry[IOTLB_ENTRIES];
 	struct list_head domain_item; /* in domain->iotlbs */
@@ -432,9 +435,51 @@ struct iotlb {
 
 void iotlb_attach(struct iotlb *tlb, struct iommu_domain *d);
 void iotlb_detach(struct iotlb *tlb);
-/* Translate @iova for DMA: 0 and the host address, or -ENOENT/-EPERM.
- * Called with the domain's dma_lock held for read. */
-int iotlb_translate(struct iotlb *tlb, u64 iova, bool write, u8 **kva);
+
+/*
+ * Hits and misses of one DMA operation, added to the IOTLB's shared
+ * counters once, at its end (iotlb_tally_commit()): an atomic add per
+ * translation was most of the cost of a hit.
+ */
+struct iotlb_tally {
+	u64 hits, misses;
+};
+
+/* The walk and the fill, for a translation the IOTLB does not hold. */
+int iotlb_translate_miss(struct iotlb *tlb, u64 iova, bool write, u8 **kva);
+
+/*
+ * Translate @iova for DMA: 0 and the host address, or -ENOENT/-EPERM.
+ * Called with the domain's dma_lock held for read. The hit path is inline.
+ */
+static inline int iotlb_translate(struct iotlb *tlb, u64 iova, bool write,
+				  u8 **kva, struct iotlb_tally *t)
+{
+	u64 pfn = iova >> PAGE_SHIFT;
+	u64 v = __atomic_load_n(&tlb->entry[pfn & (IOTLB_ENTRIES - 1)],
+				__ATOMIC_RELAXED);
+
+	if (likely(v && (v >> (IOTLB_PFN_BITS + 2)) == (pfn >> IOTLB_SHIFT))) {
+		if (unlikely(!(v & (write ? 2 : 1))))
+			return -EPERM;
+		t->hits++;
+		*kva = (u8 *)(uintptr_t)(((v >> 2) & IOTLB_PFN_MASK)
+					 << PAGE_SHIFT) +
+		       (iova & (PAGE_SIZE - 1));
+		return 0;
+	}
+	t->misses++;
+	return iotlb_translate_miss(tlb, iova, write, kva);
+}
+
+static inline void iotlb_tally_commit(struct iotlb *tlb,
+				      const struct iotlb_tally *t)
+{
+	if (t->hits)
+		__atomic_fetch_add(&tlb->hits, t->hits, __ATOMIC_RELAXED);
+	if (t->misses)
+		__atomic_fetch_add(&tlb->misses, t->misses, __ATOMIC_RELAXED);
+}
 
 /* Accesses ------------------------------------------------------------- */
 
