@@ -2,7 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps run test test-quick test-tsan install clean
+.PHONY: all deps run test test-quick test-tsan fuzz fuzz-merge install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -24,6 +24,15 @@ test: deps
 # The stress suite under ThreadSanitizer for 60 seconds a test.
 test-tsan: deps
 	@ONLY_TSAN=1 PM_STRESS_SECONDS=$${PM_STRESS_SECONDS:-60} scripts/run-tests.sh
+
+# The libFuzzer targets (clang, in build-fuzz/) for FUZZ_SECONDS (default
+# 60) each; `make test` only replays their committed corpus (suite fuzz).
+fuzz: deps
+	@fuzz/run-fuzz.sh run
+
+# Minimize what `make fuzz` found into the committed corpus (fuzz/corpus/).
+fuzz-merge: deps
+	@fuzz/run-fuzz.sh merge
 
 # Only the normal build (faster while developing).
 test-quick: deps all
