@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	       nr_inputs, nr_bytes,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	fflush(stdout);
 	if (!nr_inputs) {
 		fprintf(stderr, "replay: no inputs\n");
 		rc = 1;

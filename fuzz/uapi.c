@@ -111,8 +111,15 @@ static uint8_t *memfd_map;
 static uint8_t scratch[MOCK_PG * 32];
 static uint8_t cmp_buf[MOCK_PG * 32];
 static bool base_fds[FZ_NFDS];
+static unsigned long nr_inputs, nr_calls; /* inputs run, dispatcher calls */
 
 /* ------------------------------------------------------------ init */
+
+static void print_counts(void)
+{
+	fprintf(stderr, "# fuzz-uapi: %lu inputs, %lu pm_iommufd_ioctl() calls\n",
+		nr_inputs, nr_calls);
+}
 
 static void quiet(void *o, enum pm_log_level l, const char *m)
 {
@@ -131,6 +138,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	pm_set_log(quiet, NULL, PM_LOG_ERR);
 	fz_arena_init();
 	fz_memlock_limit(MEMLOCK_LIMIT);
+	atexit(print_counts);
 	memfd = memfd_create("fuzz-uapi", MFD_CLOEXEC);
 	if (memfd < 0 || ftruncate(memfd, MEMFD_SIZE)) {
 		perror("fuzz: memfd");
@@ -182,6 +190,7 @@ static int do_ioctl(struct st *s, unsigned int cmd, void *arg)
 	errno = 0;
 	rc = pm_iommufd_ioctl(s->ctx, cmd, arg);
 	e = errno;
+	nr_calls++;
 	FZ_TRACE("ioctl 0x%x (nr 0x%x) -> %d %s", cmd, cmd & 0xff, rc,
 		 rc < 0 ? strerror(e) : "");
 	if (rc == -1) {
@@ -1734,6 +1743,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Descriptors open before the input (the fuzzer's included). */
 	fz_fds(base_fds);
+	nr_inputs++;
 	memset(&s, 0, sizeof(s));
 	memset(fz_arena.arg, 0, FZ_ARG_SIZE);
 	for (i = 0; i < (int)FZ_ARRAY_LEN(s.stray_fd); i++)
