@@ -14,9 +14,10 @@
  * with: valid memory, memory that ends in a guard page, a read-only page,
  * a large PROT_NONE reservation (a user address that is not mapped
  * readable), non-canonical and kernel addresses. "Wild" pointers are drawn
- * from these, never from the whole address space: a raw 64-bit value could
- * land in a sanitizer's shadow or the fuzzer's own heap, where mapping and
- * DMA writes would corrupt the harness rather than test the library.
+ * from these, never from the whole address space, and ranges from them are
+ * clamped to stay there (fz_clamp_len): a raw 64-bit value could land in a
+ * sanitizer's shadow or the fuzzer's own heap, where mapping and DMA
+ * writes would corrupt the harness rather than test the library.
  */
 #ifndef PRIVMEM_FUZZ_H
 #define PRIVMEM_FUZZ_H
@@ -127,26 +128,32 @@ static inline void fz_bytes(struct fz *f, void *dst, size_t len)
 #define FZ_RESERVE_SIZE (64ULL << 20)
 
 /*
- * One mapping, laid out as
+ * One PROT_NONE reservation of FZ_RESERVE_SIZE, never unmapped, whose
+ * first pages are made accessible:
  *   data   FZ_DATA_SIZE  read-write: memory commands may map and DMA into
  *   guard  one page      PROT_NONE
  *   ro     one page      read-only
  *   guard  one page
  *   arg    FZ_ARG_SIZE   read-write: command structs and arrays only
- *   guard  one page
- * plus a PROT_NONE reservation, never touched.
+ *   guard  the rest of the reservation
+ * Every user address a command is given lies in the reservation (or below
+ * mmap_min_addr, or outside user space), and fz_clamp_len() keeps a range
+ * from there inside it: the library may legitimately reach any memory a
+ * caller maps (a mapping of [va, va + 1 TiB) covers the fuzzer's heap and
+ * the sanitizers' shadow, and DMA through it writes there).
  */
 struct fz_arena {
-	uint8_t *data, *guard1, *ro, *arg, *guard3, *reserve;
+	uint8_t *data, *guard1, *ro, *arg, *guard3, *reserve, *end;
 };
 
 static struct fz_arena fz_arena;
 
+#define FZ_ARENA_SPAN (FZ_DATA_SIZE + 3 * FZ_PG + FZ_ARG_SIZE + FZ_PG)
+
 static inline void fz_arena_init(void)
 {
-	size_t total = FZ_DATA_SIZE + 3 * FZ_PG + FZ_ARG_SIZE + FZ_PG;
-	uint8_t *m = mmap(NULL, total, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *m = mmap(NULL, FZ_RESERVE_SIZE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	size_t i;
 
 	fz_trace = getenv("PM_FUZZ_TRACE") != NULL;
@@ -159,23 +166,41 @@ static inline void fz_arena_init(void)
 	fz_arena.ro = fz_arena.guard1 + FZ_PG;
 	fz_arena.arg = fz_arena.ro + 2 * FZ_PG;
 	fz_arena.guard3 = fz_arena.arg + FZ_ARG_SIZE;
-	for (i = 0; i < FZ_DATA_SIZE; i++)
-		fz_arena.data[i] = (uint8_t)(i * 7 + (i >> 12) + 1);
-	memset(fz_arena.ro, 0x5a, FZ_PG);
-	if (mprotect(fz_arena.guard1, FZ_PG, PROT_NONE) ||
-	    mprotect(fz_arena.ro, FZ_PG, PROT_READ) ||
-	    mprotect(fz_arena.ro + FZ_PG, FZ_PG, PROT_NONE) ||
-	    mprotect(fz_arena.guard3, FZ_PG, PROT_NONE)) {
+	fz_arena.reserve = m + FZ_ARENA_SPAN;
+	fz_arena.end = m + FZ_RESERVE_SIZE;
+	if (mprotect(fz_arena.data, FZ_DATA_SIZE, PROT_READ | PROT_WRITE) ||
+	    mprotect(fz_arena.ro, FZ_PG, PROT_READ | PROT_WRITE) ||
+	    mprotect(fz_arena.arg, FZ_ARG_SIZE, PROT_READ | PROT_WRITE)) {
 		perror("fuzz: mprotect arena");
 		abort();
 	}
-	fz_arena.reserve = mmap(NULL, FZ_RESERVE_SIZE, PROT_NONE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				-1, 0);
-	if (fz_arena.reserve == MAP_FAILED) {
-		perror("fuzz: mmap reserve");
+	for (i = 0; i < FZ_DATA_SIZE; i++)
+		fz_arena.data[i] = (uint8_t)(i * 7 + (i >> 12) + 1);
+	memset(fz_arena.ro, 0x5a, FZ_PG);
+	if (mprotect(fz_arena.ro, FZ_PG, PROT_READ)) {
+		perror("fuzz: mprotect arena");
 		abort();
 	}
+}
+
+/*
+ * The longest range from @va a command may be given: one that stays in
+ * the reservation, below mmap_min_addr, or outside user space.
+ */
+static inline uint64_t fz_clamp_len(uint64_t va, uint64_t len)
+{
+	uint64_t lo = (uintptr_t)fz_arena.data, hi = (uintptr_t)fz_arena.end;
+	uint64_t max;
+
+	if (va >= lo && va < hi)
+		max = hi - va;
+	else if (va < 65536)
+		max = 65536 - va;
+	else if (va >= 0x800000000000ULL)
+		return len; /* nothing is mapped there, whatever the length */
+	else
+		max = 0;
+	return len < max ? len : max;
 }
 
 /* A pointer that faults: one of the kinds above, from the input. */
@@ -188,7 +213,8 @@ static inline uint64_t fz_wild_ptr(struct fz *f)
 	case 0:
 		return v % 65536; /* below mmap_min_addr, NULL included */
 	case 1:
-		return (uintptr_t)fz_arena.reserve + v % FZ_RESERVE_SIZE;
+		return (uintptr_t)fz_arena.reserve +
+		       v % (FZ_RESERVE_SIZE - FZ_ARENA_SPAN);
 	case 2:
 		return (uintptr_t)fz_arena.guard1 + v % FZ_PG;
 	case 3:

@@ -771,7 +771,7 @@ static void op_map(struct st *s, struct fz *f)
 
 	cmd.flags = pick_map_flags(f);
 	cmd.user_va = fz_ptr(f);
-	cmd.length = pick_len(f, m);
+	cmd.length = fz_clamp_len(cmd.user_va, pick_len(f, m));
 	cmd.iova = want = pick_iova(s, f, m);
 	rc = typed(s, f, IOMMU_IOAS_MAP, &cmd, sizeof(cmd), &mode);
 	if (!rc)
@@ -1421,7 +1421,7 @@ static void op_vfio(struct st *s, struct fz *f)
 					     fz_u32(f);
 		map.vaddr = fz_ptr(f);
 		map.iova = pick_iova(s, f, ioas_by_id(s, s->vfio_ioas));
-		map.size = pick_len(f, NULL);
+		map.size = fz_clamp_len(map.vaddr, pick_len(f, NULL));
 		arg_place(&a, f, pick_mode(f), &map, sizeof(map));
 		rc = do_ioctl(s, VFIO_IOMMU_MAP_DMA, a.p);
 		arg_done(&a, VFIO_IOMMU_MAP_DMA, NULL);
@@ -1562,6 +1562,21 @@ static void raw_ptr_fields(unsigned int cmd, const uint8_t *b, size_t *off,
 	}
 }
 
+/* Make the struct hold its length field, and the length safe. */
+static size_t raw_clamp(uint8_t *buf, size_t len, size_t va_off,
+			size_t len_off)
+{
+	uint64_t va, l;
+
+	if (len < len_off + 8)
+		len = len_off + 8;
+	memcpy(&va, buf + va_off, 8);
+	memcpy(&l, buf + len_off, 8);
+	l = fz_clamp_len(va, l);
+	memcpy(buf + len_off, &l, 8);
+	return len;
+}
+
 static const unsigned int known_cmds[] = {
 	IOMMU_DESTROY, IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
 	IOMMU_IOAS_COPY, IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP,
@@ -1628,6 +1643,15 @@ static void op_raw(struct st *s, struct fz *f)
 		if (off[i] + 8 <= sizeof(buf))
 			memcpy(buf + off[i], &p, 8);
 	}
+	/* A user range: its length in the bytes placed, and clamped. */
+	if (cmd == IOMMU_IOAS_MAP)
+		len = raw_clamp(buf, len,
+				offsetof(struct iommu_ioas_map, user_va),
+				offsetof(struct iommu_ioas_map, length));
+	if (cmd == VFIO_IOMMU_MAP_DMA)
+		len = raw_clamp(buf, len,
+				offsetof(struct vfio_iommu_type1_dma_map, vaddr),
+				offsetof(struct vfio_iommu_type1_dma_map, size));
 	if (cmd == VFIO_SET_IOMMU || cmd == VFIO_CHECK_EXTENSION) {
 		rc = do_ioctl(s, cmd, (void *)(uintptr_t)fz_u64(f));
 		if (!rc && cmd == VFIO_SET_IOMMU)

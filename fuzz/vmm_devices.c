@@ -201,18 +201,25 @@ static void model_transfer(struct st *s, int t)
 	for (off = 0; off < e->len; off += step) {
 		step = e->len - off < 4096 ? e->len - off : 4096;
 		bad = run ? reach(s, t, e->src + off, step) : e->src + off;
-		if (bad == UINT64_MAX)
-			bad = reach(s, t, e->dst + off, step);
+		if (bad != UINT64_MAX)
+			goto fault; /* nothing of this step is written */
+		bad = reach(s, t, e->dst + off, step);
 		if (bad != UINT64_MAX) {
-			/* The reason and the exact address are the IOMMU's. */
-			e->status = PM_DMA_ST_ERROR;
-			e->fault_addr = bad;
-			return;
+			/* DMA, as hardware's: the pages before the fault were
+			 * written. */
+			memmove(s->bytes + e->dst + off, s->bytes + e->src + off,
+				bad - (e->dst + off));
+			goto fault;
 		}
 		memmove(s->bytes + e->dst + off, s->bytes + e->src + off, step);
 	}
 	e->status = PM_DMA_ST_DONE;
 	e->count++;
+	return;
+fault:
+	/* The reason and the exact address are the IOMMU's. */
+	e->status = PM_DMA_ST_ERROR;
+	e->fault_addr = bad;
 }
 
 static uint32_t model_reg(struct engine_m *e, uint64_t off)
