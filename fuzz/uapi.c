@@ -1184,12 +1184,17 @@ static struct acc *pick_acc(struct st *s, struct fz *f, uint32_t *fd)
 {
 	uint8_t k = fz_u8(f);
 	struct acc *a = &s->acc[k % NR_ACC];
+	int i;
 
 	if (k < 200 && a->live) {
 		*fd = (uint32_t)a->fd;
 		return a;
 	}
 	*fd = k < 230 ? k % 32 : fz_u32(f);
+	/* Any number may still name one of ours. */
+	for (i = 0; i < NR_ACC; i++)
+		if (s->acc[i].live && (uint32_t)s->acc[i].fd == *fd)
+			return &s->acc[i];
 	return NULL;
 }
 

@@ -207,8 +207,10 @@ static void model_transfer(struct st *s, int t)
 		if (bad != UINT64_MAX) {
 			/* DMA, as hardware's: the pages before the fault were
 			 * written. */
-			memmove(s->bytes + e->dst + off, s->bytes + e->src + off,
-				bad - (e->dst + off));
+			if (bad > e->dst + off)
+				memmove(s->bytes + e->dst + off,
+					s->bytes + e->src + off,
+					bad - (e->dst + off));
 			goto fault;
 		}
 		memmove(s->bytes + e->dst + off, s->bytes + e->src + off, step);
