@@ -416,7 +416,7 @@ u8 *iopt_pages_kva(struct iopt_pages *pages, u64 offset)
 
 	switch (pages->type) {
 	case IOPT_ADDRESS_USER:
-		return pages->uptr + offset;
+		return (u8 *)((uintptr_t)pages->uptr + offset);
 	case IOPT_ADDRESS_FILE:
 		if (!pages->file_kva) {
 			mutex_lock(&pages->mutex);
@@ -496,7 +496,8 @@ static int pin_source(struct iopt_pages *pages, u64 first, u64 last)
 		if (pages->secret)
 			return secret_fault_in(addr, len);
 	} else {
-		addr = pages->uptr + first * PAGE_SIZE;
+		/* In integers: uptr may be NULL (a map at address 0). */
+		addr = (u8 *)((uintptr_t)pages->uptr + first * PAGE_SIZE);
 	}
 	rc = sys_madvise(addr, len, advice);
 	if (rc)
@@ -515,7 +516,8 @@ static void unpin_source(struct iopt_pages *pages, u64 first, u64 last)
 	u64 len = (last - first + 1) * PAGE_SIZE;
 
 	if (pages->type == IOPT_ADDRESS_USER)
-		sys_munlock(pages->uptr + first * PAGE_SIZE, len);
+		sys_munlock((u8 *)((uintptr_t)pages->uptr + first * PAGE_SIZE),
+			    len);
 	else if (pages->type == IOPT_ADDRESS_FILE && pages->file_kva &&
 		 !pages->secret)
 		sys_munlock(pages->file_kva + pages->map_skew +
