@@ -5,9 +5,10 @@
 # (fuzz/corpus/NAME/, read only) and a working corpus of its own
 # (build-fuzz/corpus/NAME/). A crash, a leak or a broken invariant stops a
 # target and leaves the input in build-fuzz/artifacts/NAME/; the script then
-# fails. `make fuzz-merge` minimizes the working corpus into the committed
-# one (-merge=1). FUZZ_TARGETS picks targets, FUZZ_ARGS adds libFuzzer
-# options (e.g. -jobs=2 -workers=2).
+# fails. `make fuzz-merge` replaces the committed corpus by the smallest
+# set of inputs from both that reaches every edge they reach
+# (-set_cover_merge=1 -use_counters=0). FUZZ_TARGETS picks targets,
+# FUZZ_ARGS adds libFuzzer options (e.g. -jobs=2 -workers=2).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -43,8 +44,18 @@ for t in $targets; do
 	mkdir -p "$B/corpus/$t" "$B/artifacts/$t"
 	case $mode in
 	merge)
-		"$exe" -merge=1 "fuzz/corpus/$t" "$B/corpus/$t" \
-			>"$B/merge-$t.log" 2>&1 || status=1
+		# The fewest inputs that reach every edge either corpus
+		# reaches (greedy set cover, edges only: hit counts would
+		# keep hundreds), replacing the committed corpus.
+		rm -rf "$B/merged-$t" && mkdir -p "$B/merged-$t"
+		if "$exe" -set_cover_merge=1 -use_counters=0 "$B/merged-$t" \
+			"fuzz/corpus/$t" "$B/corpus/$t" >"$B/merge-$t.log" 2>&1 &&
+			[ -n "$(ls "$B/merged-$t")" ]; then
+			rm -rf "fuzz/corpus/$t"
+			mv "$B/merged-$t" "fuzz/corpus/$t"
+		else
+			status=1
+		fi
 		echo "fuzz $t: corpus $(ls "fuzz/corpus/$t" | wc -l) inputs"
 		;;
 	*)
