@@ -135,7 +135,8 @@ static int nb_begin(struct pm_gmem_notifier *n, struct pm_gmem *g,
 	m->ev_off = off;
 	m->ev_len = len;
 	m->refused = false;
-	if (ev == PM_GMEM_EV_TO_PRIVATE || ev == PM_GMEM_EV_TO_SHARED) {
+	if (ev == PM_GMEM_EV_TO_PRIVATE || ev == PM_GMEM_EV_TO_SHARED ||
+	    ev == PM_GMEM_EV_GROW) {
 		rc = m->refuse;
 		m->refuse = 0;
 		if (rc) {
@@ -144,8 +145,11 @@ static int nb_begin(struct pm_gmem_notifier *n, struct pm_gmem *g,
 			return rc;
 		}
 	}
-	/* A consumer drops its references to the range (not on punch). */
-	if (ev != PM_GMEM_EV_PUNCH)
+	/*
+	 * A consumer drops its references to the range (not on punch, and
+	 * a range that grows has none).
+	 */
+	if (ev != PM_GMEM_EV_PUNCH && ev != PM_GMEM_EV_GROW)
 		for (i = 0; i < NR_HOLDS; i++) {
 			struct hold *h = &m->h[i];
 
@@ -586,19 +590,44 @@ static void op_truncate(struct model *m, struct fz *f)
 	uint64_t size = (uint64_t)(fz_u8(f) % (m->cap + 1)) * FZ_PG;
 	unsigned int p;
 	int rc, want, begins = m->begins;
+	int ends = m->ends;
+	bool grows;
 
 	if (k > 230)
 		size = k & 1 ? size + 1 + fz_u16(f) % (FZ_PG - 1) : fz_u64(f);
 	want = size > m->cap * FZ_PG || size % FZ_PG ? -EINVAL : 0;
+	grows = !want && size > m->size * FZ_PG;
+	/* A notifier may refuse a grow (PM_GMEM_EV_GROW), as a conversion. */
+	if (grows && m->registered && m->refuse)
+		want = m->refuse;
 	rc = pm_gmem_truncate(m->g, size);
 	FZ_CHECK(rc == want, "truncate(0x%llx) = %d, model %d",
 		 (unsigned long long)size, rc, want);
+	if (m->registered) {
+		FZ_CHECK(m->begins == begins + (want == -EINVAL ? 0 :
+						size != m->size * FZ_PG),
+			 "truncate: notifier calls");
+		/* Shrinking and growing end; a refusal has no end. */
+		FZ_CHECK(m->ends == ends + (!rc && size != m->size * FZ_PG),
+			 "truncate: notifier ends");
+		if (m->begins != begins)
+			FZ_CHECK(m->ev == (grows ? PM_GMEM_EV_GROW :
+						   PM_GMEM_EV_TRUNCATE) &&
+					 m->ev_off == (grows ? m->size * FZ_PG :
+							       size) &&
+					 m->ev_len == (grows ? size - m->size *
+									 FZ_PG :
+							       m->size * FZ_PG -
+								       size),
+				 "truncate: event %d (0x%llx, 0x%llx)", m->ev,
+				 (unsigned long long)m->ev_off,
+				 (unsigned long long)m->ev_len);
+		if (!rc && m->ends != ends)
+			FZ_CHECK(!m->end_result, "truncate: end result %d",
+				 m->end_result);
+	}
 	if (rc)
 		return;
-	if (m->registered)
-		FZ_CHECK(m->begins ==
-				 begins + (size < m->size * FZ_PG ? 1 : 0),
-			 "truncate: notifier calls");
 	for (p = (unsigned int)(size / FZ_PG); p < m->size; p++)
 		zero_page(m, p);
 	m->size = (unsigned int)(size / FZ_PG);

@@ -12,7 +12,15 @@
 set -u
 cd "$(dirname "$0")/.."
 
-B=${FUZZ_BUILD:-build-fuzz}
+# FUZZ_ASAN=0: UBSan without ASan (build-fuzz-ubsan/), for throughput.
+asan=${FUZZ_ASAN:-1}
+if [ "$asan" = 0 ]; then
+	B=${FUZZ_BUILD:-build-fuzz-ubsan}
+	asan_opt=false
+else
+	B=${FUZZ_BUILD:-build-fuzz}
+	asan_opt=true
+fi
 secs=${FUZZ_SECONDS:-60}
 mode=${1:-run}
 targets=${FUZZ_TARGETS:-$(ls fuzz/corpus)}
@@ -25,7 +33,7 @@ if [ ! -f "$B/build.ninja" ]; then
 	mkdir -p "$B"
 	# -Dwerror=false: gcc builds hold the code to -Werror; clang's extra
 	# warnings in code outside fuzz/ should not stop fuzzing.
-	if ! CC=clang meson setup "$B" -Dfuzz=enabled -Dtests=false \
+	if ! CC=clang meson setup "$B" -Dfuzz=enabled -Dfuzz_asan=$asan_opt -Dtests=false \
 		-Dwerror=false >"$B.setup.log" 2>&1; then
 		cat "$B.setup.log"
 		exit 1

@@ -264,13 +264,18 @@ enum pm_gmem_event {
 	PM_GMEM_EV_PUNCH = 3,	   /* content discarded */
 	PM_GMEM_EV_TRUNCATE = 4,   /* range leaves the store */
 	PM_GMEM_EV_CLOSE = 5,	   /* the store is closing */
+	PM_GMEM_EV_GROW = 6,	   /* range joins the store (truncate up) */
 };
 
 struct pm_gmem_notifier {
 	/*
 	 * Drop references to [offset, offset + length). For conversions a
 	 * non-zero -errno refuses and aborts the call; for other events the
-	 * return value is ignored (pages go regardless).
+	 * return value is ignored (pages go regardless). PM_GMEM_EV_GROW is
+	 * the exception that adds: the range has just joined the store (its
+	 * pages are in their state, readable by get_pfn) and a consumer
+	 * that reaches the store by offset may map it; -errno refuses and
+	 * the store keeps its old size (end sees the error).
 	 */
 	int (*begin)(struct pm_gmem_notifier *n, struct pm_gmem *g,
 		     enum pm_gmem_event ev, uint64_t offset, uint64_t length);

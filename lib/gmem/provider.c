@@ -375,13 +375,24 @@ int pm_gmem_truncate(struct pm_gmem *g, uint64_t size)
 				     &map_len);
 	mutex_unlock(&g->state_lock);
 	if (!rc && size > old) {
-		/* The KVM window shows the tail again, by state. */
-		rc = gmem_window_show(g, old, size - 1);
+		/*
+		 * Consumers that reach the store by offset (an IOAS mapping
+		 * it) put the tail's shared pages back; one that cannot
+		 * refuses the grow. Then the KVM window shows the tail
+		 * again, by state.
+		 */
+		rc = gmem_notify_begin(g, PM_GMEM_EV_GROW, old, size - old,
+				       true, &stopped);
+		if (!rc)
+			rc = gmem_window_show(g, old, size - 1);
 		if (rc) {
 			mutex_lock(&g->state_lock);
 			grow_undo(g, old, size);
 			mutex_unlock(&g->state_lock);
 		}
+		/* An abort's end sees the old size, as a conversion's. */
+		gmem_notify_end(g, PM_GMEM_EV_GROW, old, size - old, rc,
+				stopped);
 	}
 	if (rc || size >= old)
 		goto out;

@@ -266,27 +266,36 @@ static int map_run(struct iopt_area *area, struct iommu_domain *d, u64 iova,
  * Map [iova, last] of @area into @d: every run of reachable pages (all of
  * them, except gmem pages that are not shared). With @skip_mapped, pages
  * the domain already translates are left alone (a conversion back to
- * shared of a range that was partly shared already).
+ * shared of a range that was partly shared already). On failure nothing
+ * this call mapped stays mapped: without @skip_mapped the range was
+ * unmapped to begin with, so the part done is unmapped whole; with it,
+ * what was mapped here cannot be told from what was there, and stays (the
+ * caller reports the failure; every page mapped is shared).
  */
 static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 			     u64 iova, u64 last, bool skip_mapped)
 {
 	struct iopt_pages *pages = area->pages;
+	u64 first = iova;
+	int rc = 0;
 
 	while (iova <= last) {
 		u64 off = area_offset(area, iova), run;
 		int shared = iopt_pages_run(pages, off, last - iova + 1, &run);
 		u8 *kva;
-		int rc;
 
-		if (shared < 0)
-			return shared;
+		if (shared < 0) {
+			rc = shared;
+			goto err;
+		}
 		if (!run || run > last - iova + 1)
 			run = last - iova + 1;
 		if (shared) {
 			kva = iopt_pages_kva(pages, off);
-			if (!kva)
-				return -EFAULT;
+			if (!kva) {
+				rc = -EFAULT;
+				goto err;
+			}
 			if (skip_mapped) {
 				u64 p = iova, end = iova + run - 1;
 
@@ -312,13 +321,8 @@ static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 				}
 			} else {
 				rc = map_run(area, d, iova, kva, run);
-				if (rc) {
-					if (iova > iopt_area_iova(area))
-						iommu_unmap(
-							d, iopt_area_iova(area),
-							iova - iopt_area_iova(area));
-					return rc;
-				}
+				if (rc)
+					goto err;
 			}
 		}
 		if (iova + run - 1 < iova || iova + run - 1 >= last)
@@ -326,6 +330,10 @@ static int fill_domain_range(struct iopt_area *area, struct iommu_domain *d,
 		iova += run;
 	}
 	return 0;
+err:
+	if (!skip_mapped && iova > first)
+		iommu_unmap(d, first, iova - first);
+	return rc;
 }
 
 static void unfill_domain(struct iopt_area *area, struct iommu_domain *d)
@@ -1358,11 +1366,13 @@ static int premap_private(struct iopt_area *area, struct iommu_domain *d,
 }
 
 /*
- * Undo premap_private() on every area of @pages and domain before
+ * Undo premap_private() (@grown: the fill of a grown tail, all of which
+ * was unmapped before) on every area of @pages and domain before
  * (@stop_area, @stop_domain), in the order iopt_gmem_invalidate() went.
  */
 static void undo_premap(struct iopt_pages *pages, u64 offset, u64 ev_last,
-			struct iopt_area *stop_area, unsigned int stop_domain)
+			struct iopt_area *stop_area, unsigned int stop_domain,
+			bool grown)
 {
 	struct iopt_area *area;
 
@@ -1377,8 +1387,13 @@ static void undo_premap(struct iopt_pages *pages, u64 offset, u64 ev_last,
 			for (i = 0; i < iopt->nr_domains; i++) {
 				if (area == stop_area && i == stop_domain)
 					break;
-				unmap_private_runs(area, iopt->domains[i],
-						   iova, iova_last);
+				if (grown)
+					iommu_unmap(iopt->domains[i], iova,
+						    iova_last - iova + 1);
+				else
+					unmap_private_runs(area,
+							   iopt->domains[i],
+							   iova, iova_last);
 			}
 			up_read(&iopt->domains_rwsem);
 		}
@@ -1401,13 +1416,18 @@ static void undo_premap(struct iopt_pages *pages, u64 offset, u64 ev_last,
  *     unreachable after it. Until the store commits, those translations
  *     reach holes of the host view, which fault: no DMA sees the page
  *     before it is shared. A conversion that fails later unmaps them in end.
+ *   grow: the range joined the store (after a shrink had unmapped it):
+ *     begin maps its shared pages again, so the area translates as it did
+ *     before the shrink; a failure refuses the grow, and a grow that fails
+ *     later unmaps them in end.
  */
 int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
 			 u64 offset, u64 length, bool begin, int result)
 {
 	bool to_shared = ev == PM_GMEM_EV_TO_SHARED;
 	bool refill = !begin && ev == PM_GMEM_EV_TO_PRIVATE && result;
-	bool unpremap = !begin && to_shared && result;
+	bool grow = ev == PM_GMEM_EV_GROW;
+	bool unpremap = !begin && (to_shared || grow) && result;
 	struct iopt_area *area;
 	u64 ev_last;
 
@@ -1415,7 +1435,7 @@ int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
 		return 0;
 	ev_last = offset + length - 1;
 	if (unpremap) {
-		undo_premap(pages, offset, ev_last, NULL, 0);
+		undo_premap(pages, offset, ev_last, NULL, 0, grow);
 		return 0;
 	}
 	list_for_each_entry(area, &pages->areas, pages_item) {
@@ -1427,7 +1447,7 @@ int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
 		if (!area_event_range(area, offset, ev_last, &iova, &iova_last))
 			continue;
 		/* Accesses let go first (their unmap callback). */
-		if (begin && area->num_accesses && !to_shared &&
+		if (begin && area->num_accesses && !to_shared && !grow &&
 		    ev != PM_GMEM_EV_PUNCH)
 			iommufd_access_notify_unmap(iopt, iova,
 						    iova_last - iova + 1);
@@ -1435,12 +1455,18 @@ int iopt_gmem_invalidate(struct iopt_pages *pages, enum pm_gmem_event ev,
 		for (i = 0; i < iopt->nr_domains; i++) {
 			struct iommu_domain *d = iopt->domains[i];
 
-			if (begin && to_shared) {
-				rc = premap_private(area, d, iova, iova_last);
+			if (begin && (to_shared || grow)) {
+				rc = grow ? fill_domain_range(area, d, iova,
+							      iova_last, false) :
+					    premap_private(area, d, iova,
+							   iova_last);
 				if (rc) {
+					if (grow)
+						iommu_unmap(d, iova,
+							    iova_last - iova + 1);
 					up_read(&iopt->domains_rwsem);
 					undo_premap(pages, offset, ev_last,
-						    area, i);
+						    area, i, grow);
 					return rc;
 				}
 			} else if (begin && ev == PM_GMEM_EV_PUNCH) {
@@ -1475,10 +1501,14 @@ int iopt_iova_fault_reason(struct io_pagetable *iopt, u64 iova)
 	down_read(&iopt->iova_rwsem);
 	area = iopt_area_iter_first(iopt, iova, iova);
 	if (area && area->pages && area->pages->type == IOPT_ADDRESS_GMEM) {
-		if (!iopt_pages_gmem(area->pages))
+		struct pm_gmem *g = iopt_pages_gmem(area->pages);
+		u64 off = area_offset(area, iova);
+
+		if (!g)
 			why = PM_DMA_FAULT_REVOKED;
-		else if (!iopt_pages_run(area->pages, area_offset(area, iova),
-					 1, &run))
+		else if (area->pages->start + off >= pm_gmem_size(g))
+			why = 0; /* truncated away: unmapped, not private */
+		else if (!iopt_pages_run(area->pages, off, 1, &run))
 			why = PM_DMA_FAULT_PRIVATE;
 	}
 	up_read(&iopt->iova_rwsem);

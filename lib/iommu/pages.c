@@ -437,6 +437,7 @@ u8 *iopt_pages_kva(struct iopt_pages *pages, u64 offset)
 int iopt_pages_run(struct iopt_pages *pages, u64 offset, u64 limit, u64 *len)
 {
 	struct pm_gmem *g;
+	int rc;
 
 	if (pages->type != IOPT_ADDRESS_GMEM) {
 		*len = limit;
@@ -447,7 +448,17 @@ int iopt_pages_run(struct iopt_pages *pages, u64 offset, u64 limit, u64 *len)
 		*len = limit;
 		return 0;
 	}
-	return gmem_shared_run(g, pages->start + offset, limit, len);
+	rc = gmem_shared_run(g, pages->start + offset, limit, len);
+	if (rc == -EINVAL && limit) {
+		/*
+		 * Past the store's end: an area outlives a shrinking
+		 * truncate, and nothing there is reachable until the store
+		 * grows again (PM_GMEM_EV_GROW maps it then).
+		 */
+		*len = limit;
+		return 0;
+	}
+	return rc;
 }
 
 /*

@@ -259,6 +259,7 @@ static int gmem_begin(struct pm_gmem_notifier *nb, struct pm_gmem *g,
 		iommu_drain(pf->tdomain);
 		break;
 	case PM_GMEM_EV_TO_PRIVATE:
+	case PM_GMEM_EV_GROW:
 		break;
 	}
 	return 0;

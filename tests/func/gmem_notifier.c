@@ -21,6 +21,8 @@ static const char *ev_name(enum pm_gmem_event ev)
 		return "truncate";
 	case PM_GMEM_EV_CLOSE:
 		return "close";
+	case PM_GMEM_EV_GROW:
+		return "grow";
 	}
 	return "?";
 }
@@ -183,7 +185,7 @@ static void notifier_refuse(enum pm_gmem_backend b)
 }
 GMEM_TEST_ALL(notifier_refuse)
 
-/* punch, shrinking truncate and close have their own events. */
+/* punch, truncate (shrink, grow) and close have their own events. */
 static struct rec_log close_log = { .nr_states = 0 };
 
 static void notifier_events(enum pm_gmem_backend b)
@@ -220,11 +222,35 @@ static void notifier_events(enum pm_gmem_backend b)
 	/* begin: the tail still there; end: gone. */
 	ASSERT_LOG_STATES(&log, 0, "SPSS");
 	ASSERT_LOG_STATES(&log, 3, "S---");
-	/* Growing invalidates nothing. */
+	/*
+	 * Growing: EV_GROW for the new tail, begin already inside the store
+	 * (pages in their recorded states, so a consumer can map them).
+	 * A refusal keeps the old size; end tells the ones before it.
+	 */
+	log.n = 0;
+	rn[1].refuse = -ENOMEM;
+	ASSERT_ERR(ENOMEM, pm_gmem_truncate(g, size));
+	ASSERT_U64_EQ(pm_gmem_size(g), gr);
+	ASSERT_EQ(log.n, 3);
+	ASSERT_CALL(&log, 0, 1, false, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_CALL(&log, 1, 2, false, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_CALL(&log, 2, 1, true, PM_GMEM_EV_GROW, gr, 3 * gr, -ENOMEM);
+	ASSERT_LOG_STATES(&log, 0, "SPSS");
+	ASSERT_LOG_STATES(&log, 2, "S---");
+	rn[1].refuse = 0;
 	log.n = 0;
 	ASSERT_OK(pm_gmem_truncate(g, size));
-	for (i = 0; i < log.n; i++)
-		ASSERT_NE(log.call[i].ev, PM_GMEM_EV_TRUNCATE);
+	ASSERT_EQ(log.n, 4);
+	ASSERT_CALL(&log, 0, 1, false, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_CALL(&log, 1, 2, false, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_CALL(&log, 2, 1, true, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_CALL(&log, 3, 2, true, PM_GMEM_EV_GROW, gr, 3 * gr, 0);
+	ASSERT_LOG_STATES(&log, 0, "SPSS");
+	ASSERT_LOG_STATES(&log, 3, "SPSS");
+	/* Not growing, not shrinking: no event. */
+	log.n = 0;
+	ASSERT_OK(pm_gmem_truncate(g, size));
+	ASSERT_EQ(log.n, 0);
 
 	/* Close: EV_CLOSE over the whole store, begin then end. */
 	for (i = 0; i < 2; i++)

@@ -554,6 +554,54 @@ TEST(truncate_with_device)
 	cfx_close(&fx);
 }
 
+/*
+ * Truncate down, then back up: the regrown tail is reachable again at the
+ * same IOVAs (shared pages zeroed, private ones still private), for the
+ * domain that was there and for one allocated while the store was short.
+ */
+TEST(truncate_grow_with_device)
+{
+	struct cfx fx = cfx_new(NPAGES, BY_GMEM);
+	uint32_t id2, hwpt2;
+	struct pm_device *d2 = dev_new(fx.ctx, "second", &id2);
+	uint8_t b[PG];
+
+	convert(&fx, 14, 1, PM_GMEM_PRIVATE, 0);
+	ASSERT_DMA_PAT(fx.dev, V + 12 * PG, PG, 13);
+	ASSERT_OK(pm_gmem_truncate(fx.g, 8 * PG));
+	ASSERT_READ_FAULTS(fx.dev, V + 12 * PG, 8, V + 12 * PG,
+			   PM_DMA_FAULT_UNMAPPED);
+	/* A domain filled while the area reaches past the store's end. */
+	test_hwpt_alloc(fx.ctx, id2, fx.ioas, 0, &hwpt2);
+	dev_attach(d2, hwpt2);
+	ASSERT_DMA_PAT(d2, V + 7 * PG, PG, 8);
+	ASSERT_READ_FAULTS(d2, V + 12 * PG, 8, V + 12 * PG,
+			   PM_DMA_FAULT_UNMAPPED);
+
+	ASSERT_OK(pm_gmem_truncate(fx.g, NPAGES * PG));
+	memset(b, 0xee, PG);
+	ASSERT_OK(pm_dma_read(fx.dev, V + 12 * PG, b, PG));
+	ASSERT_TRUE(all_zero(b, PG));
+	memset(b, 0xee, PG);
+	ASSERT_OK(pm_dma_read(d2, V + 15 * PG, b, PG));
+	ASSERT_TRUE(all_zero(b, PG));
+	pat_fill(b, PG, 71);
+	ASSERT_OK(pm_dma_write(d2, V + 12 * PG, b, PG));
+	ASSERT_PAT(fx.view + 12 * PG, PG, 71);
+	ASSERT_DMA_PAT(fx.dev, V + 12 * PG, PG, 71);
+	ASSERT_DMA_PAT(fx.dev, V + 7 * PG, PG, 8);
+	ASSERT_READ_FAULTS(fx.dev, V + 14 * PG, 8, V + 14 * PG,
+			   PM_DMA_FAULT_PRIVATE);
+	ASSERT_READ_FAULTS(d2, V + 14 * PG, 8, V + 14 * PG,
+			   PM_DMA_FAULT_PRIVATE);
+	/* And it converts like any other page. */
+	convert(&fx, 14, 1, PM_GMEM_SHARED, 0);
+	ASSERT_OK(pm_dma_read(d2, V + 14 * PG, b, PG));
+	ASSERT_TRUE(all_zero(b, PG));
+	pm_device_destroy(d2);
+	cfx_close(&fx);
+}
+
 struct close_reader {
 	struct pm_device *dev;
 	atomic_bool closed, stop;
