@@ -4,7 +4,7 @@
  * iommufd_fail_nth.c sweeps the kernel's: each scenario is one call that
  * succeeds when nothing fails (IOAS alloc, allow, map, map_file, copy,
  * unmap, mock domain attach and replace, a second domain, accesses, gmem
- * maps and conversions, options), swept with the 1st, 2nd, ... point
+ * maps, conversions and truncation, options), swept with the 1st, 2nd, ... point
  * failing. A call that failed must have changed nothing observable:
  *
  *   - which ids name which kind of object, and the id the next one gets;
@@ -236,6 +236,20 @@ static void *setup_store_private(void)
 	return fx;
 }
 
+/*
+ * Mapped, pages 2-3 and 6 private, then truncated to half: the tail is
+ * unmapped, the area still spans it.
+ */
+static void *setup_store_shrunk(void)
+{
+	struct fx *fx = setup_store_private();
+
+	if (pm_gmem_convert(fx->g, 6 * PG, PG, PM_GMEM_PRIVATE, 0, NULL) ||
+	    pm_gmem_truncate(fx->g, GPAGES / 2 * PG))
+		FAIL("setup: shrink");
+	return fx;
+}
+
 /* ------------------------------------------------------------ digest */
 
 #define OUT(...)                                                               \
@@ -353,10 +367,13 @@ static void digest(void *p, char *out, size_t len)
 	}
 	if (fx->g) {
 		OUT(" gmem:");
-		for (k = 0; k < GPAGES; k++)
-			OUT("%c%d",
-			    pm_gmem_is_private(fx->g, k * PG) ? 'P' : 'S',
+		for (k = 0; k < GPAGES; k++) {
+			int pr = pm_gmem_is_private(fx->g, k * PG);
+
+			/* '-': past the store's end (truncated). */
+			OUT("%c%d", pr < 0 ? '-' : pr ? 'P' : 'S',
 			    pm_gmem_pin_count(fx->g, k * PG));
+		}
 	}
 }
 
@@ -386,6 +403,9 @@ static void check_store_invariant(struct fx *fx)
 			if (priv == 1 && !rc)
 				FAIL("store page %d is private but "
 				     "translated", k);
+			if (priv < 0 && !rc)
+				FAIL("store page %d is past the store's end "
+				     "but translated", k);
 		}
 	}
 }
@@ -692,6 +712,14 @@ static int run_gmem_to_shared_keep(void *p)
 			       PM_GMEM_CONVERT_KEEP, NULL);
 }
 
+/* Grow back: the regrown shared pages are translated again. */
+static int run_gmem_grow(void *p)
+{
+	struct fx *fx = p;
+
+	return pm_gmem_truncate(fx->g, GPAGES * PG);
+}
+
 /* A second domain while pages are private: it must leave them out. */
 static int run_gmem_attach(void *p)
 {
@@ -787,6 +815,9 @@ SCENARIO(gmem_to_private, setup_store_mapped, false)
 SCENARIO(gmem_to_shared, setup_store_private, false)
 SCENARIO(gmem_to_shared_keep, setup_store_private, false)
 SCENARIO(gmem_attach, setup_store_private, false)
+SCENARIO(gmem_grow, setup_store_shrunk, false)
+/* ... and while the store is shorter than the area: the tail stays out. */
+SCENARIO_AS(gmem_attach_shrunk, run_gmem_attach, setup_store_shrunk, false)
 
 /* Every sweep starts from the same buffer, made once. */
 __attribute__((constructor)) static void make_buf(void)
