@@ -4,8 +4,8 @@
  * iommufd_fail_nth.c sweeps the kernel's: each scenario is one call that
  * succeeds when nothing fails (IOAS alloc, allow, map, map_file, copy,
  * unmap, mock domain attach and replace, a second domain, accesses, gmem
- * maps, conversions and truncation, options), swept with the 1st, 2nd, ... point
- * failing. A call that failed must have changed nothing observable:
+ * maps, conversions and truncation, options), swept with the 1st, 2nd,
+ * ... point failing. A call that failed must have changed nothing observable:
  *
  *   - which ids name which kind of object, and the id the next one gets;
  *   - per IOAS: IOVA_RANGES (holes and alignment), HUGE_PAGES, where an
