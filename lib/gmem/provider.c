@@ -340,7 +340,7 @@ static int grow(struct pm_gmem *g, u64 old, u64 size)
 			gmem_discard_shared(g, old, done_last - old);
 		return rc;
 	}
-	g->size = size;
+	WRITE_ONCE(g->size, size);
 	return 0;
 }
 
@@ -353,7 +353,7 @@ static void grow_undo(struct pm_gmem *g, u64 old, u64 size)
 		if (it.is_hole)
 			gmem_discard_shared(g, it.start_hole,
 					    it.last_hole - it.start_hole + 1);
-	g->size = old;
+	WRITE_ONCE(g->size, old);
 }
 
 int pm_gmem_truncate(struct pm_gmem *g, uint64_t size)
@@ -410,7 +410,7 @@ int pm_gmem_truncate(struct pm_gmem *g, uint64_t size)
 	gmem_notify_begin(g, PM_GMEM_EV_TRUNCATE, size, old - size, false,
 			  &stopped);
 	mutex_lock(&g->state_lock);
-	g->size = size;
+	WRITE_ONCE(g->size, size);
 	/* The tail leaves the view too: its shared side becomes holes. */
 	zero_range(g, size, old - 1, false, map, map_start);
 	mutex_unlock(&g->state_lock);

@@ -347,7 +347,11 @@ void pm_gmem_close(struct pm_gmem *g)
 
 uint64_t pm_gmem_size(const struct pm_gmem *g)
 {
-	return g->size;
+	/*
+	 * Without state_lock: truncate changes the size under it (each
+	 * store a WRITE_ONCE), and a caller racing it gets either size.
+	 */
+	return READ_ONCE(g->size);
 }
 
 uint64_t pm_gmem_granule(const struct pm_gmem *g)

@@ -8,8 +8,11 @@
  * random IOVAs and scan what they read for the canary; writer threads DMA
  * a harmless pattern; other threads convert pages to private (writing the
  * canary) and back (discarding: the page reads zeros), unmap and remap
- * areas, and punch holes. A single canary byte seen by a reader fails the
- * test; faults are expected and counted.
+ * areas, and punch holes. A closer thread cycles a second, small store
+ * mapped right after the first (readers reach both): created with canary
+ * pages, mapped, shrunk and grown back, then closed under DMA and
+ * unmapped. A single canary byte seen by a reader fails the test; faults
+ * are expected and counted.
  *
  * PM_STRESS_SECONDS sets the duration (default 2; `make test-tsan` and the
  * reliability runs use 60).
@@ -29,6 +32,8 @@
 #define PAGE 4096ULL
 #define CANARY 0xC0FFEEC0FFEE5AFEULL
 #define NR_READERS 3
+#define SIDE_SIZE (256ULL << 10) /* the closer's store, after the first */
+#define SPAN (STORE_SIZE + SIDE_SIZE)
 
 struct stress {
 	struct pm_iommufd *ictx;
@@ -36,8 +41,9 @@ struct stress {
 	struct pm_device *dev;
 	uint32_t ioas;
 	atomic_bool stop;
+	enum pm_gmem_backend backend;
 	atomic_ulong canary_hits, dma_ok, dma_faults, conversions, remaps,
-		punches;
+		punches, closes;
 	pthread_mutex_t area_lock[STORE_SIZE / AREA_SIZE];
 };
 
@@ -56,7 +62,7 @@ static void *reader(void *arg)
 
 	while (!atomic_load(&st->stop)) {
 		uint64_t len = (1 + rnd(&seed) % 4) * PAGE;
-		uint64_t off = rnd(&seed) % (STORE_SIZE - len);
+		uint64_t off = rnd(&seed) % (SPAN - len);
 		size_t i;
 
 		off &= ~(PAGE - 1);
@@ -81,12 +87,32 @@ static void *writer(void *arg)
 
 	memset(buf, 0x11, sizeof(buf));
 	while (!atomic_load(&st->stop)) {
-		uint64_t off = (rnd(&seed) % (STORE_SIZE / PAGE)) * PAGE;
+		uint64_t off = (rnd(&seed) % (SPAN / PAGE)) * PAGE;
 
 		if (pm_dma_write(st->dev, IOVA_BASE + off, buf, PAGE))
 			atomic_fetch_add(&st->dma_faults, 1);
 	}
 	return NULL;
+}
+
+/* The trusted path writes the secret into the private pages. */
+static void write_canary(struct pm_gmem *g, uint64_t off, uint64_t len)
+{
+	uint64_t p;
+
+	for (p = off; p < off + len; p += PAGE) {
+		struct pm_gmem_page pg;
+		uint64_t *w;
+		size_t i;
+
+		if (pm_gmem_get_pfn(g, p, 0, &pg))
+			continue;
+		w = pg.ptr;
+		if (pg.is_private && w)
+			for (i = 0; i < PAGE / 8; i++)
+				w[i] = CANARY;
+		pm_gmem_put_pfn(g, &pg);
+	}
 }
 
 static void *converter(void *arg)
@@ -97,25 +123,11 @@ static void *converter(void *arg)
 	while (!atomic_load(&st->stop)) {
 		uint64_t n = 1 + rnd(&seed) % 8;
 		uint64_t off = (rnd(&seed) % (STORE_SIZE / PAGE - n)) * PAGE;
-		uint64_t p;
 
 		if (pm_gmem_convert(st->g, off, n * PAGE, PM_GMEM_PRIVATE, 0,
 				    NULL))
 			continue;
-		/* The trusted path writes the secret into the private pages. */
-		for (p = off; p < off + n * PAGE; p += PAGE) {
-			struct pm_gmem_page pg;
-			uint64_t *w;
-			size_t i;
-
-			if (pm_gmem_get_pfn(st->g, p, 0, &pg))
-				continue;
-			w = pg.ptr;
-			if (pg.is_private && w)
-				for (i = 0; i < PAGE / 8; i++)
-					w[i] = CANARY;
-			pm_gmem_put_pfn(st->g, &pg);
-		}
+		write_canary(st->g, off, n * PAGE);
 		atomic_fetch_add(&st->conversions, 1);
 		if (rnd(&seed) & 1)
 			pm_gmem_convert(st->g, off, n * PAGE, PM_GMEM_SHARED, 0,
@@ -166,6 +178,54 @@ static void *puncher(void *arg)
 	return NULL;
 }
 
+/*
+ * A store's whole life under DMA: made with canary pages (every other
+ * 16 KiB private), mapped after the main store, shrunk and grown back
+ * (GROW maps the regrown shared pages again), closed while readers and
+ * the writer hit it (the area is revoked: DMA faults), then unmapped.
+ */
+static void *closer(void *arg)
+{
+	struct stress *st = arg;
+	struct pm_gmem_config cfg = { .backend = st->backend,
+				      .size = SIDE_SIZE,
+				      .vm_fd = -1,
+				      .fd = -1 };
+	uint64_t off, iova, unmapped;
+	struct pm_gmem *g;
+
+	while (!atomic_load(&st->stop)) {
+		if (pm_gmem_create(&cfg, &g))
+			FAIL("closer: create");
+		for (off = 0; off < SIDE_SIZE; off += 8 * PAGE) {
+			if (pm_gmem_convert(g, off, 4 * PAGE, PM_GMEM_PRIVATE,
+					    0, NULL))
+				FAIL("closer: convert");
+			write_canary(g, off, 4 * PAGE);
+		}
+		iova = IOVA_BASE + STORE_SIZE;
+		if (pm_ioas_map_gmem(st->ictx, st->ioas, g, 0, SIDE_SIZE,
+				     &iova,
+				     IOMMU_IOAS_MAP_FIXED_IOVA |
+					     IOMMU_IOAS_MAP_READABLE |
+					     IOMMU_IOAS_MAP_WRITEABLE))
+			FAIL("closer: map");
+		usleep(200);
+		if (pm_gmem_truncate(g, SIDE_SIZE / 2) ||
+		    pm_gmem_truncate(g, SIDE_SIZE))
+			FAIL("closer: truncate");
+		usleep(200);
+		pm_gmem_close(g);
+		usleep(100);
+		if (pm_ioas_unmap(st->ictx, st->ioas, iova, SIDE_SIZE,
+				  &unmapped) ||
+		    unmapped != SIDE_SIZE)
+			FAIL("closer: unmap");
+		atomic_fetch_add(&st->closes, 1);
+	}
+	return NULL;
+}
+
 static void run_stress(enum pm_gmem_backend backend)
 {
 	struct pm_gmem_config cfg = { .backend = backend,
@@ -174,12 +234,13 @@ static void run_stress(enum pm_gmem_backend backend)
 				      .fd = -1 };
 	const char *secs_env = getenv("PM_STRESS_SECONDS");
 	double secs = secs_env ? atof(secs_env) : 2.0;
-	pthread_t th[NR_READERS + 4];
+	pthread_t th[NR_READERS + 5];
 	struct stress *st = calloc(1, sizeof(*st));
 	uint32_t dev_id, pt;
 	uint64_t a, iova;
 	int i, n = 0, rc;
 
+	st->backend = backend;
 	rc = pm_gmem_create(&cfg, &st->g);
 	if (rc == -EOPNOTSUPP)
 		SKIP("%s backend unavailable", pm_gmem_backend_name(backend));
@@ -205,22 +266,26 @@ static void run_stress(enum pm_gmem_backend backend)
 	pthread_create(&th[n++], NULL, converter, st);
 	pthread_create(&th[n++], NULL, remapper, st);
 	pthread_create(&th[n++], NULL, puncher, st);
+	pthread_create(&th[n++], NULL, closer, st);
 	usleep((useconds_t)(secs * 1e6));
 	atomic_store(&st->stop, true);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 
 	printf("# %s: %.1f s, %lu DMA ok, %lu faults, %lu conversions, "
-	       "%lu remaps, %lu punches, %lu canary hits\n",
+	       "%lu remaps, %lu punches, %lu stores closed, %lu canary "
+	       "hits\n",
 	       pm_gmem_backend_name(backend), secs,
 	       atomic_load(&st->dma_ok), atomic_load(&st->dma_faults),
 	       atomic_load(&st->conversions), atomic_load(&st->remaps),
-	       atomic_load(&st->punches), atomic_load(&st->canary_hits));
+	       atomic_load(&st->punches), atomic_load(&st->closes),
+	       atomic_load(&st->canary_hits));
 	ASSERT_EQ(atomic_load(&st->canary_hits), 0);
 	/* The run did exercise both sides. */
 	ASSERT_GT(atomic_load(&st->dma_ok), 0);
 	ASSERT_GT(atomic_load(&st->conversions), 0);
 	ASSERT_GT(atomic_load(&st->dma_faults), 0);
+	ASSERT_GT(atomic_load(&st->closes), 0);
 
 	pm_device_destroy(st->dev);
 	pm_iommufd_close(st->ictx);
