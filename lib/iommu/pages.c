@@ -684,15 +684,23 @@ void iopt_pages_unpin(struct iopt_pages *pages, u64 start_index,
  * a memfd page pinned through our own mapping of the file is the page the
  * caller sees through theirs).
  */
-static bool uaddr_file(u64 addr, u64 *dev, u64 *ino, u64 *off)
+static int uaddr_file(u64 addr, u64 *dev, u64 *ino, u64 *off)
 {
 	size_t len = 1 << 20;
 	char *buf = kmalloc(len), *line;
-	bool found = false;
+	int found = 0;
+	ssize_t n;
 
-	if (!buf || sys_read_file("/proc/self/maps", buf, len) < 0) {
+	/*
+	 * A failure is an error, not "anonymous": answering without the file
+	 * would count a file page's pins as none.
+	 */
+	if (!buf)
+		return -ENOMEM;
+	n = sys_read_file("/proc/self/maps", buf, len);
+	if (n < 0) {
 		kfree(buf);
-		return false;
+		return (int)n;
 	}
 	for (line = buf; line && *line; line = strchr(line, '\n')) {
 		unsigned long long s, e, o, i;
@@ -708,7 +716,7 @@ static bool uaddr_file(u64 addr, u64 *dev, u64 *ino, u64 *off)
 		*dev = makedev(maj, min);
 		*ino = i;
 		*off = o + (addr - s);
-		found = true;
+		found = 1;
 		break;
 	}
 	kfree(buf);
@@ -730,8 +738,11 @@ int iopt_test_page_refs(void *uaddr)
 	u64 addr = ALIGN_DOWN((uintptr_t)uaddr, PAGE_SIZE);
 	struct pages_registry_entry *e;
 	u64 dev = 0, ino = 0, foff = 0;
-	bool have_file = uaddr_file(addr, &dev, &ino, &foff);
+	int have_file = uaddr_file(addr, &dev, &ino, &foff);
 	int refs = 0;
+
+	if (have_file < 0)
+		return have_file;
 
 	mutex_lock(&registry_lock);
 	for (e = registry; e; e = e->next) {

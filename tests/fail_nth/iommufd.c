@@ -20,6 +20,7 @@
  * when it is shared: a conversion that "succeeds" while the IOMMU did not
  * follow would show there (whatever the sweep thinks of the call).
  */
+#include <linux/capability.h>
 #include "fail_nth.h"
 #include "../iommufd/utils.h"
 
@@ -734,6 +735,255 @@ static int run_gmem_attach(void *p)
 	return rc;
 }
 
+/*
+ * The commands that remain: object destruction, queries, the test ops and
+ * the commands that have no object to act on here (no vIOMMU, no nested
+ * HWPT), whose right answer is an error: for those the scenario succeeds
+ * when the dispatcher gives exactly that error, so that an injected fault
+ * shows as any other answer.
+ */
+static int expect_err(int rc, int want)
+{
+	if (!rc)
+		FAIL("expected %s, the call succeeded", strerror(want));
+	return rc == -want ? 0 : rc;
+}
+
+/* A and B each with a map, A with a domain; B goes. */
+static void *setup_destroy_ioas(void)
+{
+	struct fx *fx = setup_domain_maps();
+	int b = add_ioas(fx);
+
+	add_buf_map(fx, b, 8, 2);
+	return fx;
+}
+
+static int run_destroy_ioas(void *p)
+{
+	struct fx *fx = p;
+	int rc = _destroy(fx->ctx, fx->ioas[1]);
+
+	if (!rc)
+		fx->nioas--; /* not in the digest any more */
+	return rc;
+}
+
+/* A second, unattached HWPT on A goes. */
+static void *setup_destroy_hwpt(void)
+{
+	struct fx *fx = setup_domain_maps();
+
+	if (_hwpt_alloc(fx->ctx, fx->idev, fx->ioas[0], 0,
+			&fx->hwpt[fx->nhwpt]))
+		FAIL("setup: hwpt");
+	fx->hwpt_ioas[fx->nhwpt++] = 0;
+	return fx;
+}
+
+static int run_destroy_hwpt(void *p)
+{
+	struct fx *fx = p;
+	int rc = _destroy(fx->ctx, fx->hwpt[fx->nhwpt - 1]);
+
+	if (!rc)
+		fx->nhwpt--;
+	return rc;
+}
+
+static int run_get_hw_info(void *p)
+{
+	struct fx *fx = p;
+	uint8_t data[64];
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = fx->idev,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)data,
+	};
+
+	return ioctl_rc(fx->ctx, IOMMU_GET_HW_INFO, &cmd);
+}
+
+static int run_hwpt_invalidate(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = fx->hwpt[0],
+	};
+
+	/* A paging HWPT takes no invalidation: EINVAL, as Linux. */
+	return expect_err(ioctl_rc(fx->ctx, IOMMU_HWPT_INVALIDATE, &cmd),
+			  EINVAL);
+}
+
+static int run_viommu_alloc(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = fx->idev,
+		.hwpt_id = fx->hwpt[0],
+	};
+
+	return expect_err(ioctl_rc(fx->ctx, IOMMU_VIOMMU_ALLOC, &cmd),
+			  EOPNOTSUPP);
+}
+
+static int run_vdevice_alloc(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = fx->hwpt[0],
+		.dev_id = fx->idev,
+		.virt_id = 1,
+	};
+
+	return expect_err(ioctl_rc(fx->ctx, IOMMU_VDEVICE_ALLOC, &cmd),
+			  ENOENT);
+}
+
+static int run_hw_queue_alloc(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_hw_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = fx->hwpt[0],
+		.type = 1,
+		.length = PG,
+		.nesting_parent_iova = W0,
+	};
+
+	return expect_err(ioctl_rc(fx->ctx, IOMMU_HW_QUEUE_ALLOC, &cmd),
+			  ENOENT);
+}
+
+static int run_add_reserved(void *p)
+{
+	struct fx *fx = p;
+
+	/* Clear of the maps: between buf's and the memfd's. */
+	return _add_reserved(fx->ctx, fx->ioas[0], W0 + 8 * PG, 4 * PG);
+}
+
+static int run_mock_domain_flags(void *p)
+{
+	struct fx *fx = p;
+	uint32_t stdev, hwpt, idev;
+	int rc = _mock_domain_flags(fx->ctx, fx->ioas[0],
+				    MOCK_FLAGS_DEVICE_HUGE_IOVA, &stdev, &hwpt,
+				    &idev);
+
+	if (!rc) {
+		fx->hwpt_ioas[fx->nhwpt] = 0;
+		fx->hwpt[fx->nhwpt++] = hwpt;
+	}
+	return rc;
+}
+
+static int run_check_map(void *p)
+{
+	struct fx *fx = p;
+
+	return _check_map(fx->ctx, fx->hwpt[0], W0, 4 * PG, buf);
+}
+
+static int run_check_refs(void *p)
+{
+	struct fx *fx = p;
+
+	return _check_refs(fx->ctx, buf, 4 * PG, 1);
+}
+
+/* A's pinning access moves to B, whose maps cover the same IOVAs. */
+static void *setup_access_replace(void)
+{
+	struct fx *fx = setup_access();
+	int b = add_ioas(fx);
+
+	add_buf_map(fx, b, 0, 4);
+	return fx;
+}
+
+static int run_access_replace(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = (uint32_t)fx->pacc,
+		.access_replace_ioas = { .ioas_id = fx->ioas[1] },
+	};
+
+	return test_cmd(fx->ctx, &cmd);
+}
+
+/* A pinning access holding buf pages 0-1 through an item. */
+static void *setup_access_item(void)
+{
+	struct fx *fx = setup_access();
+
+	if (_access_pages(fx->ctx, fx->pacc, W0, 2 * PG, NULL, 0, &fx->item))
+		FAIL("setup: access pages");
+	return fx;
+}
+
+static int run_destroy_access_pages(void *p)
+{
+	struct fx *fx = p;
+
+	return _destroy_access_pages(fx->ctx, fx->pacc, fx->item);
+}
+
+static int run_dev_check_cache(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = fx->idev,
+		.check_dev_cache = { .id = 0,
+				     .cache = IOMMU_TEST_DEV_CACHE_DEFAULT },
+	};
+
+	return test_cmd(fx->ctx, &cmd);
+}
+
+static int run_temp_memory_limit(void *p)
+{
+	struct fx *fx = p;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = 4096 },
+	};
+
+	return test_cmd(fx->ctx, &cmd);
+}
+
+/*
+ * RLIMIT_MODE, on a context with no object yet. Setting it needs
+ * CAP_SYS_RESOURCE: without it the answer is EPERM (after the capability
+ * check, a point of its own).
+ */
+static void *setup_empty(void)
+{
+	struct fx *fx = setup_base();
+
+	if (_destroy(fx->ctx, fx->ioas[0]))
+		FAIL("setup: destroy");
+	fx->nioas = 0;
+	return fx;
+}
+
+static int run_rlimit_mode(void *p)
+{
+	struct fx *fx = p;
+	int rc = _option_set(fx->ctx, IOMMU_OPTION_RLIMIT_MODE, 0, 1);
+
+	return cap_effective(CAP_SYS_RESOURCE) ? rc : expect_err(rc, EPERM);
+}
+
 /* ------------------------------------------------------------ sweeps */
 
 #define SCENARIO(name_, setup_, absorb_)                                       \
@@ -776,6 +1026,21 @@ static int run_gmem_attach(void *p)
 		ASSERT_GT(fail_nth_sweep(&s), 0);                              \
 	}
 
+/* A command with no injection point: it must simply succeed. */
+#define SCENARIO0(name_, setup_, absorb_)                                      \
+	TEST(nth_##name_)                                                      \
+	{                                                                      \
+		static const struct fail_nth_scenario s = {                    \
+			.name = #name_,                                        \
+			.setup = setup_,                                       \
+			.run = run_##name_,                                    \
+			.digest = digest,                                      \
+			.teardown = teardown,                                  \
+			.may_absorb = absorb_,                                 \
+		};                                                             \
+		fail_nth_sweep(&s);                                            \
+	}
+
 SCENARIO(ioas_alloc, setup_base, false)
 SCENARIO(allow_iovas, setup_domain_maps, false)
 SCENARIO(iova_ranges, setup_domain_maps, false)
@@ -816,6 +1081,22 @@ SCENARIO(gmem_to_shared, setup_store_private, false)
 SCENARIO(gmem_to_shared_keep, setup_store_private, false)
 SCENARIO(gmem_attach, setup_store_private, false)
 SCENARIO(gmem_grow, setup_store_shrunk, false)
+SCENARIO0(destroy_ioas, setup_destroy_ioas, true)
+SCENARIO0(destroy_hwpt, setup_destroy_hwpt, true)
+SCENARIO0(get_hw_info, setup_domain_maps, false)
+SCENARIO0(hwpt_invalidate, setup_domain_maps, false)
+SCENARIO0(viommu_alloc, setup_domain_maps, false)
+SCENARIO0(vdevice_alloc, setup_domain_maps, false)
+SCENARIO0(hw_queue_alloc, setup_domain_maps, false)
+SCENARIO0(add_reserved, setup_domain_maps, false)
+SCENARIO(mock_domain_flags, setup_domain_maps, false)
+SCENARIO0(check_map, setup_domain_maps, false)
+SCENARIO0(check_refs, setup_domain_maps, false)
+SCENARIO0(access_replace, setup_access_replace, true)
+SCENARIO0(destroy_access_pages, setup_access_item, true)
+SCENARIO0(dev_check_cache, setup_domain_maps, false)
+SCENARIO0(temp_memory_limit, setup_domain_maps, false)
+SCENARIO0(rlimit_mode, setup_empty, false)
 /* ... and while the store is shorter than the area: the tail stays out. */
 SCENARIO_AS(gmem_attach_shrunk, run_gmem_attach, setup_store_shrunk, false)
 
