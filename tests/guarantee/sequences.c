@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The privacy guarantee after any sequence: seeded random sequences of
- * conversions (both ways, with and without KEEP), punches, trusted and
+ * conversions (both ways, with and without KEEP), punches, truncations
+ * (shrink and grow back), trusted and
  * untrusted DMA, emulated-device accesses, IOMMU_IOAS_COPY refreshes,
  * peer-to-peer DMA into a BAR, BAR resets, and revocations of the trusted
  * device (stop, error, reset, a config write), with the world's sweep
@@ -140,6 +141,27 @@ static void step_punch(struct world *w)
 	STEP("punch [%u, +%u)", first, n);
 	ASSERT_OK(pm_gmem_punch(w->g, first * PG, n * PG));
 	for (i = first; i < first + n; i++) {
+		if (w->priv[i])
+			pcanary[i] = false;
+		else
+			w->seed[i] = 0;
+	}
+}
+
+/*
+ * Shrink to a random size and grow back: the tail's content is gone
+ * (shared pages read zeros, private ones hold zeros) and every way that
+ * reached the tail before reaches it again (the GROW event), private
+ * pages still only by the trusted path.
+ */
+static void step_truncate(struct world *w)
+{
+	unsigned int keep = 1 + g_rnd(&w->rng) % (NPAGES - 1), i;
+
+	STEP("truncate to %u pages and back", keep);
+	ASSERT_OK(pm_gmem_truncate(w->g, keep * PG));
+	ASSERT_OK(pm_gmem_truncate(w->g, GSIZE));
+	for (i = keep; i < NPAGES; i++) {
 		if (w->priv[i])
 			pcanary[i] = false;
 		else
@@ -310,7 +332,7 @@ static void run_seed(bool guest_memfd, uint64_t seed)
 	memset(pcanary, 0, sizeof(pcanary));
 	sweep(&w);
 	for (step = 0; step < STEPS; step++) {
-		switch (g_rnd(&w.rng) % 16) {
+		switch (g_rnd(&w.rng) % 17) {
 		case 0: case 1: case 2: step_to_private(&w); break;
 		case 3: case 4: step_to_shared(&w); break;
 		case 5: step_punch(&w); break;
@@ -319,6 +341,7 @@ static void run_seed(bool guest_memfd, uint64_t seed)
 		case 10: step_copy_refresh(&w); break;
 		case 11: case 12: step_p2p(&w); break;
 		case 13: step_bar_reset(&w); break;
+		case 16: step_truncate(&w); break;
 		default: step_revoke(&w); break;
 		}
 		sweep(&w);
