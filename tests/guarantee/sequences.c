@@ -2,10 +2,10 @@
 /*
  * The privacy guarantee after any sequence: seeded random sequences of
  * conversions (both ways, with and without KEEP), punches, truncations
- * (shrink and grow back), trusted and
- * untrusted DMA, emulated-device accesses, IOMMU_IOAS_COPY refreshes,
- * peer-to-peer DMA into a BAR, BAR resets, and revocations of the trusted
- * device (stop, error, reset, a config write), with the world's sweep
+ * (shrink and grow back), trusted and untrusted DMA, emulated-device
+ * accesses, IOMMU_IOAS_COPY refreshes, peer-to-peer DMA into a BAR, BAR
+ * resets, and revocations of the trusted device (stop, error, reset, a
+ * config write), with the world's sweep
  * (world.h) after every step: no private byte is readable by anything but
  * the trusted device in RUN, a page converted back to shared reads zeros
  * unless KEEP was asked for, and untrusted writes never reach a private
