@@ -344,7 +344,7 @@ int pm_vm_map_fd(struct pm_vm *vm, uint64_t gpa, uint64_t len, int fd,
 int pm_vm_map_gmem(struct pm_vm *vm, uint64_t gpa, struct pm_gmem *g,
 		   uint64_t offset, uint64_t len, uint32_t *slot);
 /* Delete a memslot made by pm_vm_map_fd() or pm_vm_map_gmem().
- * Return: 0 or -ENOENT. */
+ * Return: 0, -ENOENT, or KVM's errno (the memslot then stays). */
 int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot);
 
 /* Accessors. */

@@ -196,10 +196,18 @@ int protfd_fill(struct pm_protfd *pf, u64 iova)
 	}
 	rc = pm_gmem_get_pfn(pf->gmem, off, 0, &h->page);
 	if (rc || !h->page.is_private || !h->page.ptr) {
-		/* -EAGAIN: converting now; a shared page is not T=1's. */
-		reason = rc == -ENOMEM ? PM_DMA_FAULT_MEMORY :
-			 !rc && h->page.is_private ? PM_DMA_FAULT_MEMORY :
-						      PM_DMA_FAULT_SHARED;
+		/*
+		 * -EAGAIN: converting now; -EINVAL: past the end of a store
+		 * shrunk since; a shared page is not T=1's. Any other error
+		 * is the host failing to hold or map a private page
+		 * (allocation, fallocate, mmap, pagemap): MEMORY, not
+		 * SHARED, which would tell the device the page left the
+		 * private side when it did not.
+		 */
+		reason = (rc == -EAGAIN || rc == -EINVAL ||
+			  (!rc && !h->page.is_private)) ?
+				 PM_DMA_FAULT_SHARED :
+				 PM_DMA_FAULT_MEMORY;
 		if (!rc)
 			pm_gmem_put_pfn(pf->gmem, &h->page);
 		kfree(h);

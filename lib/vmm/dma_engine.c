@@ -421,23 +421,18 @@ static int engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 		rc = pm_protfd_create(e->dev, &pc, &e->pf);
 	if (!rc && pc.mmio_size)
 		rc = pmmio_fill(pm_protfd_mmio_store(e->pf), pc.mmio_size);
+	/*
+	 * The engine and its ranges go on the bus together: a failure
+	 * leaves the bus, the IOMMU context and the store as they were.
+	 */
 	if (!rc)
-		rc = pm_iobus_add_device(bus, name, &engine_ops, e, &iodev);
+		rc = vmm_iobus_add_mapped(bus, name, &engine_ops, e, pio_base,
+					  mmio_base, size, &iodev);
 	if (rc) {
 		pm_protfd_destroy(e->pf);
 		pm_device_destroy(e->dev);
 		mutex_destroy(&e->lock);
 		kfree(e);
-		return rc;
-	}
-	/* The bus owns the engine now; a failed map leaves it inert. */
-	if (pio_base)
-		rc = pm_iodev_map(iodev, PM_IO_PIO, pio_base, size);
-	if (!rc && mmio_base)
-		rc = pm_iodev_map(iodev, PM_IO_MMIO, mmio_base, size);
-	if (rc) {
-		if (pio_base)
-			pm_iodev_unmap(iodev, PM_IO_PIO, pio_base);
 		return rc;
 	}
 	if (out)

@@ -156,6 +156,82 @@ static int check_space(enum pm_io_space space, u64 base, u64 len, u64 *last)
 	return 0;
 }
 
+/*
+ * vmm_iobus_add_mapped() - add a device with its ranges, all or nothing
+ * For models created inside the library (the DMA engines): the device and
+ * a range per non-zero base (@len bytes each) are allocated first, then
+ * checked and published under one write lock, so a failure leaves the bus
+ * as it was. pm_iobus_add_device() followed by pm_iodev_map() could not:
+ * the device array is append-only (reset walks it without the lock), so a
+ * device whose map failed would stay on the bus.
+ */
+int vmm_iobus_add_mapped(struct pm_iobus *bus, const char *name,
+			 const struct pm_iodev_ops *ops, void *opaque,
+			 u64 pio_base, u64 mmio_base, u64 len,
+			 struct pm_iodev **out)
+{
+	u64 base[2] = { pio_base, mmio_base }, last[2] = { 0, 0 };
+	struct io_range *r[2] = { NULL, NULL };
+	struct pm_iodev *d;
+	unsigned int s;
+	int rc = 0;
+
+	if (!bus || !ops || !ops->access)
+		return -EINVAL;
+	for (s = 0; s < 2 && !rc; s++)
+		if (base[s])
+			rc = check_space(s, base[s], len, &last[s]);
+	if (rc)
+		return rc;
+	d = kzalloc(sizeof(*d));
+	if (d)
+		d->name = kstrdup(name);
+	for (s = 0; s < 2 && d && d->name; s++) {
+		if (!base[s])
+			continue;
+		r[s] = kzalloc(sizeof(*r[s]));
+		if (!r[s])
+			break;
+		r[s]->node.start = base[s];
+		r[s]->node.last = last[s];
+		r[s]->dev = d;
+	}
+	if (!d || !d->name || (base[0] && !r[0]) || (base[1] && !r[1])) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	d->bus = bus;
+	d->ops = ops;
+	d->opaque = opaque;
+	down_write(&bus->lock);
+	if (bus->nr_devs == IOBUS_MAX_DEVS)
+		rc = -ENOSPC;
+	for (s = 0; s < 2 && !rc; s++)
+		if (r[s] && interval_tree_iter_first(&bus->space[s], base[s],
+						     last[s]))
+			rc = -EEXIST;
+	if (!rc) {
+		for (s = 0; s < 2; s++)
+			if (r[s])
+				interval_tree_insert(&r[s]->node,
+						     &bus->space[s]);
+		bus->devs[bus->nr_devs] = d;
+		__atomic_store_n(&bus->nr_devs, bus->nr_devs + 1,
+				 __ATOMIC_RELEASE);
+		r[0] = r[1] = NULL;
+		*out = d;
+		d = NULL;
+	}
+	up_write(&bus->lock);
+out:
+	kfree(r[0]);
+	kfree(r[1]);
+	if (d)
+		kfree(d->name);
+	kfree(d);
+	return rc;
+}
+
 int pm_iodev_map(struct pm_iodev *dev, enum pm_io_space space, uint64_t base,
 		 uint64_t len)
 {

@@ -446,33 +446,47 @@ static bool cpu_is_amd(void)
 	return b == 0x68747541 || b == 0x6f677948;
 }
 
-static void probe_module(struct pm_vmm_caps *c)
+/*
+ * Probing fails, rather than answering that the host can do less, when a
+ * question cannot be asked (allocation, an injected fault): the answer is
+ * cached for the process, and a transient failure must not become a host
+ * without guest_memfd until exit. Only "absent" is an answer.
+ */
+static int probe_module(struct pm_vmm_caps *c)
 {
 	static const char *const mods[] = { "kvm_pvm", "kvm_intel", "kvm_amd" };
 	char path[64];
 	size_t i;
+	int rc;
 
 	for (i = 0; i < ARRAY_SIZE(mods); i++) {
 		snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
-		if (sys_access(path, F_OK) == 0) {
+		rc = sys_access(path, F_OK);
+		if (rc == 0) {
 			snprintf(c->kvm_module, sizeof(c->kvm_module), "%s",
 				 mods[i]);
-			return;
+			return 0;
 		}
+		if (rc != -ENOENT)
+			return rc;
 	}
+	return 0;
 }
 
-static int ext(int fd, long cap)
+/* KVM_CHECK_EXTENSION; an error (none is expected) goes to *@err. */
+static int ext(int fd, long cap, int *err)
 {
 	int r = sys_ioctl_val(fd, KVM_CHECK_EXTENSION, (unsigned long)cap);
 
+	if (r < 0 && !*err)
+		*err = r;
 	return r < 0 ? 0 : r;
 }
 
 static int probe_host(struct pm_vmm_caps *c)
 {
 	struct timespec t0, t1;
-	int kvm, vm, vm2, rc;
+	int kvm, vm, vm2, rc, err;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(c, 0, sizeof(*c));
@@ -490,18 +504,23 @@ static int probe_host(struct pm_vmm_caps *c)
 		return vm == -ENOMEM ? vm : 0;
 	}
 	c->kvm = true;
-	probe_module(c);
+	err = probe_module(c);
 	c->amd = cpu_is_amd();
-	c->guest_memfd = ext(vm, KVM_CAP_GUEST_MEMFD) > 0;
-	c->guest_memfd_flags = (u64)ext(vm, KVM_CAP_GUEST_MEMFD_FLAGS);
-	c->user_memory2 = ext(vm, KVM_CAP_USER_MEMORY2) > 0;
-	c->memory_attributes = (u64)ext(vm, KVM_CAP_MEMORY_ATTRIBUTES);
-	c->vm_types = (u64)ext(kvm, KVM_CAP_VM_TYPES);
-	c->exit_hypercall = (ext(vm, KVM_CAP_EXIT_HYPERCALL) &
+	c->guest_memfd = ext(vm, KVM_CAP_GUEST_MEMFD, &err) > 0;
+	c->guest_memfd_flags = (u64)ext(vm, KVM_CAP_GUEST_MEMFD_FLAGS, &err);
+	c->user_memory2 = ext(vm, KVM_CAP_USER_MEMORY2, &err) > 0;
+	c->memory_attributes = (u64)ext(vm, KVM_CAP_MEMORY_ATTRIBUTES, &err);
+	c->vm_types = (u64)ext(kvm, KVM_CAP_VM_TYPES, &err);
+	c->exit_hypercall = (ext(vm, KVM_CAP_EXIT_HYPERCALL, &err) &
 			     (1 << KVM_HC_MAP_GPA_RANGE)) != 0;
-	c->memory_fault_info = ext(vm, KVM_CAP_MEMORY_FAULT_INFO) > 0;
-	c->max_vcpus = ext(vm, KVM_CAP_MAX_VCPUS);
+	c->memory_fault_info = ext(vm, KVM_CAP_MEMORY_FAULT_INFO, &err) > 0;
+	c->max_vcpus = ext(vm, KVM_CAP_MAX_VCPUS, &err);
 
+	if (err) {
+		sys_close(vm);
+		sys_close(kvm);
+		return err;
+	}
 	rc = 0;
 	if (c->guest_memfd && c->user_memory2)
 		rc = probe_gmem_only(kvm, vm, c);

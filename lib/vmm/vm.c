@@ -786,11 +786,18 @@ int pm_vm_unmap_fd(struct pm_vm *vm, uint32_t slot)
 	if (!s->used) {
 		rc = -ENOENT;
 	} else {
-		/* Deleting a memslot cannot fail for an existing slot. */
-		set_slot(vm, slot, 0, s->gpa, 0, NULL, -1);
-		if (s->map)
-			sys_munmap(s->map, s->len);
-		memset(s, 0, sizeof(*s));
+		/*
+		 * Deleting a memslot can fail (KVM allocates for it): then
+		 * the slot stays, mapping included. Unmapping memory KVM
+		 * still translates would let a later mmap at that address
+		 * show up in the guest.
+		 */
+		rc = set_slot(vm, slot, 0, s->gpa, 0, NULL, -1);
+		if (!rc) {
+			if (s->map)
+				sys_munmap(s->map, s->len);
+			memset(s, 0, sizeof(*s));
+		}
 	}
 	mutex_unlock(&vm->slots_lock);
 	return rc;

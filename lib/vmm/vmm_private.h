@@ -127,6 +127,11 @@ struct vmm_tdev_pmmio {
 	void (*on_run)(struct pm_protfd *pf, void *opaque);
 	void *opaque;
 };
+/* iobus.c: a device and its ranges, added all or nothing. */
+int vmm_iobus_add_mapped(struct pm_iobus *bus, const char *name,
+			 const struct pm_iodev_ops *ops, void *opaque,
+			 u64 pio_base, u64 mmio_base, u64 len,
+			 struct pm_iodev **out);
 int vmm_trusted_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 			      u32 ioas_id, struct pm_gmem *ram, u64 iova_base,
 			      u64 mmio_base, const struct vmm_tdev_pmmio *pm,
