@@ -43,6 +43,18 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Skipping. A target that cannot run on this host (fuzz/vmm_conv.c needs
+ * /dev/kvm) defines fz_skip_reason(): once LLVMFuzzerInitialize() has run,
+ * why not, or NULL when it can. The replay (replay.c) asks, and given a
+ * reason prints it and exits 77, which meson counts as a skip. Under
+ * libFuzzer nothing asks: such a target's LLVMFuzzerInitialize() exits 1
+ * with the reason unless fz_replay is defined (only replay.c defines it).
+ * Both weak: targets that always run leave fz_skip_reason() out.
+ */
+const char *fz_skip_reason(void) __attribute__((weak));
+extern const bool fz_replay __attribute__((weak));
+
 #define FZ_PG 4096ULL
 #define FZ_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,7 +4,8 @@
  * (gcc, the ASan build): it feeds every file named on the command line,
  * and every file in every directory named, to LLVMFuzzerTestOneInput()
  * once, in name order. A broken invariant aborts, as under libFuzzer; the
- * program exits 0 when every input ran, 1 if a path cannot be read.
+ * program exits 0 when every input ran, 1 if a path cannot be read, 77
+ * (meson's skip) if the target cannot run here (fz_skip_reason, fuzz.h).
  *
  *   fuzz-replay-uapi fuzz/corpus/uapi [more files or directories]
  */
@@ -15,6 +16,8 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "fuzz.h"
+
+const bool fz_replay = true;
 
 static unsigned long nr_inputs;
 static size_t nr_bytes;
@@ -95,6 +98,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	LLVMFuzzerInitialize(&argc, &argv);
+	if (fz_skip_reason && fz_skip_reason()) {
+		printf("SKIP %s: %s\n", argv[0], fz_skip_reason());
+		return 77;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 1; i < argc; i++)
 		if (run_path(argv[i]))

@@ -36,6 +36,10 @@
  * thread touches guest memory never: it reads registers and struct kvm_run
  * only.
  *
+ * The three conversion exits (doorbell, hypercall, memory fault) hand their
+ * registers to vmm_conv_request() (vm.c), which decodes them; the fuzz
+ * target fuzz/vmm_conv.c calls it the same way, without a guest.
+ *
  * Locking
  * -------
  * Exits are handled with no lock held: a conversion takes the VM's
@@ -235,10 +239,8 @@ static int reg_call(struct pm_vcpu *v, u16 port)
 		return rc;
 	if (port == PM_PORT_HYPERCALL) {
 		v->info.doorbells++;
-		if (r.rax == PM_HC_MAP_GPA_RANGE)
-			vm_handle_map_gpa_range(vm, r.rbx, r.rcx, r.rdx, &ret);
-		else
-			ret = (u64)-PM_HC_ENOSYS;
+		vmm_conv_request(vm, VMM_CONV_DOORBELL, r.rax, r.rbx, r.rcx,
+				 r.rdx, &ret);
 	} else {
 		rep.code = r.rax;
 		rep.a[0] = r.rbx;
@@ -298,12 +300,9 @@ static void handle_hypercall(struct pm_vcpu *v)
 	u64 ret;
 
 	v->info.hypercalls++;
-	if (run->hypercall.nr == KVM_HC_MAP_GPA_RANGE)
-		vm_handle_map_gpa_range(v->vm, run->hypercall.args[0],
-					run->hypercall.args[1],
-					run->hypercall.args[2], &ret);
-	else
-		ret = (u64)-PM_HC_ENOSYS;
+	vmm_conv_request(v->vm, VMM_CONV_HYPERCALL, run->hypercall.nr,
+			 run->hypercall.args[0], run->hypercall.args[1],
+			 run->hypercall.args[2], &ret);
 	run->hypercall.ret = ret;
 }
 
@@ -311,18 +310,10 @@ static void handle_hypercall(struct pm_vcpu *v)
 static int handle_memory_fault(struct pm_vcpu *v)
 {
 	struct pm_kvm_memory_fault *mf = pm_kvm_memory_fault(v->run);
-	bool priv = mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE;
-	u64 gpa = ALIGN_DOWN(mf->gpa, v->vm->granule);
-	u64 last, len;
-	int rc;
+	u64 ret;
 
-	rc = range_last(mf->gpa, mf->size ? mf->size : 1, &last);
-	if (rc)
-		return rc;
-	len = ALIGN_UP(last + 1, v->vm->granule) - gpa;
-	__atomic_add_fetch(&v->vm->memory_faults, 1, __ATOMIC_RELAXED);
-	return pm_vm_convert(v->vm, gpa, len,
-			     priv ? PM_GMEM_PRIVATE : PM_GMEM_SHARED);
+	return vmm_conv_request(v->vm, VMM_CONV_MEMORY_FAULT, mf->flags,
+				mf->gpa, mf->size, 0, &ret);
 }
 
 static void vcpu_loop(struct pm_vcpu *v)

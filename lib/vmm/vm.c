@@ -27,7 +27,8 @@
  * Conversion
  * ----------
  * pm_vm_convert() is the one path every request takes (hypercall,
- * doorbell, KVM_EXIT_MEMORY_FAULT, callers): under the VM's conversion
+ * doorbell, KVM_EXIT_MEMORY_FAULT, callers; the guest's three are decoded
+ * from their registers by vmm_conv_request()): under the VM's conversion
  * lock, (1) KVM memory attributes, where the host has them, set to the
  * target; (2) pm_gmem_convert(), which runs the store's notifiers (the
  * IOAS's pages drop or regain untrusted translations, a trusted device's
@@ -167,18 +168,57 @@ out:
 	return rc;
 }
 
-int vm_handle_map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages, u64 attrs,
-			    u64 *ret)
+/* MAP_GPA_RANGE's arguments: @npages 4 KiB pages from @gpa, to @attrs. */
+static int map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages, u64 attrs)
 {
+	if (!npages || npages > (UINT64_MAX >> 12))
+		return -EINVAL;
+	return pm_vm_convert(vm, gpa, npages << 12,
+			     (attrs & PM_MAP_GPA_PRIVATE) ? PM_GMEM_PRIVATE :
+							    PM_GMEM_SHARED);
+}
+
+/* A memory fault's range, widened to granules, to the state it wanted. */
+static int memory_fault(struct pm_vm *vm, u64 flags, u64 gpa, u64 size)
+{
+	bool priv = flags & KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	u64 start = ALIGN_DOWN(gpa, vm->granule);
+	u64 last, len;
 	int rc;
 
-	if (!npages || npages > (UINT64_MAX >> 12))
+	rc = range_last(gpa, size ? size : 1, &last);
+	if (rc)
+		return rc;
+	len = ALIGN_UP(last + 1, vm->granule) - start;
+	__atomic_add_fetch(&vm->memory_faults, 1, __ATOMIC_RELAXED);
+	return pm_vm_convert(vm, start, len,
+			     priv ? PM_GMEM_PRIVATE : PM_GMEM_SHARED);
+}
+
+int vmm_conv_request(struct pm_vm *vm, enum vmm_conv_source src, u64 nr,
+		     u64 a0, u64 a1, u64 a2, u64 *ret)
+{
+	u64 call;
+	int rc;
+
+	switch (src) {
+	case VMM_CONV_DOORBELL:
+	case VMM_CONV_HYPERCALL:
+		call = src == VMM_CONV_DOORBELL ? PM_HC_MAP_GPA_RANGE :
+						  KVM_HC_MAP_GPA_RANGE;
+		if (nr != call) {
+			*ret = (u64)-PM_HC_ENOSYS;
+			return -ENOSYS;
+		}
+		rc = map_gpa_range(vm, a0, a1, a2);
+		break;
+	case VMM_CONV_MEMORY_FAULT:
+		rc = memory_fault(vm, nr, a0, a1);
+		break;
+	default:
 		rc = -EINVAL;
-	else
-		rc = pm_vm_convert(vm, gpa, npages << 12,
-				   (attrs & PM_MAP_GPA_PRIVATE) ?
-					   PM_GMEM_PRIVATE :
-					   PM_GMEM_SHARED);
+		break;
+	}
 	*ret = (u64)(s64)rc;
 	return rc;
 }

@@ -138,7 +138,29 @@ int vmm_trusted_engine_create(struct pm_iobus *bus, struct pm_iommufd *ictx,
 			      struct pm_protfd **pf);
 
 /* vm.c */
-int vm_handle_map_gpa_range(struct pm_vm *vm, u64 gpa, u64 npages,
-			    u64 attrs, u64 *ret);
+/* Where a conversion request comes from (vmm_conv_request). */
+enum vmm_conv_source {
+	VMM_CONV_DOORBELL,     /* OUT to PM_PORT_HYPERCALL: RAX, RBX, RCX, RDX */
+	VMM_CONV_HYPERCALL,    /* KVM_EXIT_HYPERCALL: nr, args[0..2] */
+	VMM_CONV_MEMORY_FAULT, /* KVM_EXIT_MEMORY_FAULT: flags, gpa, size */
+};
+/*
+ * vmm_conv_request() - decode a guest's conversion request and carry it out
+ * @nr: the call number (RAX, hypercall.nr), or the memory fault's flags
+ *      (KVM_MEMORY_EXIT_FLAG_PRIVATE: to private, else to shared)
+ * @a0, @a1, @a2: MAP_GPA_RANGE's gpa, number of 4 KiB pages, attributes
+ *      (PM_MAP_GPA_PRIVATE); a memory fault's gpa and size (0: one byte),
+ *      widened to whole granules, and a2 unused
+ * @ret: out: the answer as the guest sees it in RAX or hypercall.ret: 0 or
+ *      a negative errno, -PM_HC_ENOSYS for another call number
+ *
+ * The decoding of the exit handlers (vcpu.c), which pass their registers
+ * unchanged; every conversion goes through pm_vm_convert(). Called without
+ * a running vCPU by the fuzz target fuzz/vmm_conv.c.
+ * Return: 0 or the conversion's -errno (what the memory-fault exit fails
+ * the vCPU with), -ENOSYS for another call number (nothing done).
+ */
+int vmm_conv_request(struct pm_vm *vm, enum vmm_conv_source src, u64 nr,
+		     u64 a0, u64 a1, u64 a2, u64 *ret);
 
 #endif
