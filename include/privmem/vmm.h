@@ -401,9 +401,15 @@ int pm_vm_vcpu_info(struct pm_vm *vm, unsigned int vcpu,
 
 struct pm_vm_stats {
 	uint64_t conversions;	      /* requests that succeeded */
-	uint64_t conversion_errors;   /* requests refused or failed */
+	/*
+	 * Well-formed requests that failed (held pages: -EAGAIN, memory);
+	 * a malformed one (misaligned, outside RAM, zero pages, wrapping)
+	 * is answered -EINVAL/-EOVERFLOW and counted nowhere.
+	 */
+	uint64_t conversion_errors;
 	uint64_t bytes_converted;
-	uint64_t memory_faults;	      /* KVM_EXIT_MEMORY_FAULT handled */
+	/* KVM_EXIT_MEMORY_FAULT exits with a range that does not wrap. */
+	uint64_t memory_faults;
 	uint64_t ioas_maps;	      /* maps of RAM into the IOAS: 1 */
 	uint64_t exits;		      /* all vCPUs */
 	uint64_t reports;

@@ -78,7 +78,8 @@
  * its arguments, on either path:
  *   a0 = GPA (4 KiB aligned), a1 = number of 4 KiB pages,
  *   a2 = attributes: PM_MAP_GPA_PRIVATE (KVM_MAP_GPA_RANGE_ENCRYPTED) for
- *        private, 0 for shared; page-size bits are accepted and ignored.
+ *        private, 0 for shared; every other bit (page-size bits
+ *        included) is accepted and ignored.
  * Result: 0, or a negative errno (-EINVAL: misaligned, outside RAM or not a
  * multiple of the store's granule; -EAGAIN: a page is held, retry; ...).
  * Content is discarded: a page that changes sides reads zeros. A failed
