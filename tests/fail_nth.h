@@ -32,6 +32,28 @@ struct fail_nth_scenario {
 	bool may_absorb; /* a fired fault may still end in success */
 };
 
+/*
+ * Append to a digest being written: out[0..len), n bytes so far (a
+ * variable of the caller's); a digest cut at len still compares.
+ */
+#define FN_OUT(...)                                                            \
+	do {                                                                   \
+		if (n < len)                                                   \
+			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
+	} while (0)
+
+/* A digest's short name for @len bytes of content (FNV-1a). */
+static inline uint32_t fail_nth_cksum(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 /* The open fds of this process as a bitmap string ("0 1 2 5 "). */
 static inline void fail_nth_fds(char *buf, size_t len)
 {
@@ -107,5 +129,38 @@ static inline unsigned long fail_nth_sweep(const struct fail_nth_scenario *s)
 	FAIL("%s: sweep did not end after %d points", s->name, FAIL_NTH_MAX);
 	return 0;
 }
+
+static inline void fail_nth_no_prep(const struct fail_nth_scenario *s)
+{
+	(void)s;
+}
+
+/*
+ * One sweep as a test, nth_NAME: RUN swept from SETUP, PREP(&scenario)
+ * called first (fail_nth_no_prep: nothing). It must find at least MIN
+ * points; MIN 0 says the call has none at all (the sweep then checks
+ * that it succeeds and changes nothing it should not).
+ */
+#define FAIL_NTH_TEST(name_, run_, setup_, digest_, teardown_, absorb_, min_, \
+		      prep_)                                                   \
+	TEST(nth_##name_)                                                      \
+	{                                                                      \
+		static const struct fail_nth_scenario s = {                    \
+			.name = #name_,                                        \
+			.setup = setup_,                                       \
+			.run = run_,                                           \
+			.digest = digest_,                                     \
+			.teardown = teardown_,                                 \
+			.may_absorb = absorb_,                                 \
+		};                                                             \
+		unsigned long swept;                                           \
+                                                                               \
+		prep_(&s);                                                     \
+		swept = fail_nth_sweep(&s);                                    \
+		if (min_)                                                      \
+			ASSERT_GE(swept, (unsigned long)(min_));               \
+		else                                                           \
+			ASSERT_EQ(swept, 0);                                   \
+	}
 
 #endif

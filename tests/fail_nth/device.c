@@ -39,6 +39,7 @@
  * succeed at all, and is swept by tests/fail_nth/protfd.c.
  */
 #include "fail_nth.h"
+#include "uapi_state.h"
 #include "../iommu/dev_utils.h"
 
 #define V IOVA_BASE
@@ -51,11 +52,6 @@
 
 static uint8_t *buf; /* BUFSZ, pattern 1; pages 0-7 in A, 8-9 in B */
 
-struct probe {
-	int ioas;
-	uint64_t iova;
-};
-
 struct fx {
 	struct pm_iommufd *ctx;
 	uint32_t ioas[2];
@@ -64,7 +60,7 @@ struct fx {
 	uint32_t pt;	   /* where dev is attached (0: detached) */
 	uint32_t hwpt;	   /* a user HWPT, or 0 */
 	struct pm_device *newdev; /* what create made */
-	struct probe probe[MAXP];
+	struct fn_probe probe[MAXP];
 	int nprobe;
 	struct pm_dma_fault fault; /* the one the fixture recorded */
 	bool faults_read;	   /* the call drained the log */
@@ -83,7 +79,7 @@ static void probe_add(struct fx *fx, int ioas, uint64_t iova,
 	for (i = 0; i < npages; i++) {
 		if (fx->nprobe == MAXP)
 			FAIL("too many probes");
-		fx->probe[fx->nprobe++] = (struct probe){ ioas, iova + i * PG };
+		fx->probe[fx->nprobe++] = (struct fn_probe){ ioas, iova + i * PG };
 	}
 }
 
@@ -233,136 +229,34 @@ static void *setup_bar_mapped(void)
 
 /* ------------------------------------------------------------ digest */
 
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < len)                                                   \
-			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
-	} while (0)
-
-static char rc_char(int rc)
-{
-	switch (rc) {
-	case 0:
-		return 'y';
-	case -ENOENT:
-		return 'n';
-	case -ENODEV:
-		return 'd';
-	case -EINVAL:
-		return 'i';
-	case -EFAULT:
-		return 'f';
-	default:
-		return '?';
-	}
-}
-
-static uint32_t checksum(const uint8_t *p, size_t len)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static void digest(void *p, char *out, size_t len)
 {
 	struct fx *fx = p;
 	struct pm_device_stats st;
 	uint8_t cfg[PM_DEVICE_CONFIG_SIZE];
-	size_t n = 0;
-	uint32_t id, next = 0;
+	size_t n = fn_digest_ids(fx->ctx, out, len, 0);
 	unsigned int b;
-	int i, k, rc;
+	int i;
 
-	/*
-	 * Ids: I(OAS), H(WPT: MD_CHECK_MAP finds one, and refuses it as not
-	 * a mock domain), D(evice), . (other or none).
-	 */
-	OUT("ids:");
-	for (id = 1; id <= 16; id++) {
-		uint64_t v = 0;
-		struct iommu_hw_info info = { .size = sizeof(info),
-					      .dev_id = id };
-
-		if (!_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES,
-			     IOMMU_OPTION_OP_GET, id, &v))
-			OUT("I");
-		else if (_check_map(fx->ctx, id, 0, 0, NULL) != -ENOENT)
-			OUT("H");
-		else if (!ioctl_rc(fx->ctx, IOMMU_GET_HW_INFO, &info))
-			OUT("D");
-		else
-			OUT(".");
-	}
-	if (_ioas_alloc(fx->ctx, &next) || _destroy(fx->ctx, next))
-		FAIL("digest: next id");
-	OUT(" next=%u", next);
-
-	for (i = 0; i < 2; i++) {
-		struct iommu_iova_range r[8];
-		uint32_t nr = 8;
-		uint64_t align = 0, hp = 0, iova = 0, un;
-		int afd;
-
-		rc = _iova_ranges(fx->ctx, fx->ioas[i], r, &nr, &align);
-		OUT(" ioas%d:%c%u/%llu", i, rc_char(rc), nr,
-		    (unsigned long long)align);
-		for (k = 0; k < (int)nr && k < 8 && !rc; k++)
-			OUT("[%llx,%llx]", (unsigned long long)r[k].start,
-			    (unsigned long long)r[k].last);
-		_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
-			fx->ioas[i], &hp);
-		OUT(" hp=%llu", (unsigned long long)hp);
-		rc = _ioas_map(fx->ctx, fx->ioas[i], buf + 15 * PG, PG, &iova,
-			       RW);
-		OUT(" auto=%c%llx", rc_char(rc), (unsigned long long)iova);
-		if (!rc && _ioas_unmap(fx->ctx, fx->ioas[i], iova, PG, &un))
-			FAIL("digest: unmap the probe map");
-		/* What an access reads at each probe (reaped at once). */
-		if (_create_access(fx->ctx, fx->ioas[i], 0, &afd))
-			FAIL("digest: access");
-		OUT(" dma:");
-		for (k = 0; k < fx->nprobe; k++) {
-			uint8_t v8 = 0;
-
-			if (fx->probe[k].ioas != i)
-				continue;
-			rc = _access_rw(fx->ctx, afd, fx->probe[k].iova, &v8,
-					1, 0);
-			OUT("%c%02x", rc_char(rc), v8);
-		}
-		close(afd);
-		nr = 8;
-		if (_iova_ranges(fx->ctx, fx->ioas[i], r, &nr, NULL))
-			FAIL("digest: reap");
-	}
-	OUT(" refs:");
-	for (k = 0; k < (int)(BUFSZ / PG); k++) {
-		uint32_t refs;
-
-		for (refs = 0; refs < 4; refs++)
-			if (!_check_refs(fx->ctx, buf + k * PG, PG, refs))
-				break;
-		OUT("%u", refs);
-	}
+	for (i = 0; i < 2; i++)
+		n = fn_digest_ioas(fx->ctx, i, fx->ioas[i], buf + 15 * PG,
+				   fx->probe, fx->nprobe, out, len, n);
+	n = fn_digest_refs(fx->ctx, buf, BUFSZ / PG, out, len, n);
 
 	if (pm_device_get_stats(fx->dev, &st))
 		FAIL("digest: stats");
-	OUT(" stats:%llu/%llu/%llu/%llu/%llu/%llu pt:%llu/%llu/%llu/%llu",
-	    (unsigned long long)st.dma_ops, (unsigned long long)st.dma_bytes,
-	    (unsigned long long)st.faults, (unsigned long long)st.iotlb_hits,
-	    (unsigned long long)st.iotlb_misses,
-	    (unsigned long long)st.iotlb_invalidations,
-	    (unsigned long long)st.pt_bytes,
-	    (unsigned long long)st.pt_leaves_4k,
-	    (unsigned long long)st.pt_leaves_2m,
-	    (unsigned long long)st.pt_leaves_1g);
+	FN_OUT(" stats:%llu/%llu/%llu/%llu/%llu/%llu pt:%llu/%llu/%llu/%llu",
+	       (unsigned long long)st.dma_ops, (unsigned long long)st.dma_bytes,
+	       (unsigned long long)st.faults, (unsigned long long)st.iotlb_hits,
+	       (unsigned long long)st.iotlb_misses,
+	       (unsigned long long)st.iotlb_invalidations,
+	       (unsigned long long)st.pt_bytes,
+	       (unsigned long long)st.pt_leaves_4k,
+	       (unsigned long long)st.pt_leaves_2m,
+	       (unsigned long long)st.pt_leaves_1g);
 	if (pm_device_config_read(fx->dev, 0, cfg, sizeof(cfg)))
 		FAIL("digest: config");
-	OUT(" cfg:%08x", checksum(cfg, sizeof(cfg)));
+	FN_OUT(" cfg:%08x", fail_nth_cksum(cfg, sizeof(cfg)));
 	for (b = 0; b < NR_BARS; b++) {
 		uint64_t size = pm_device_bar_size(fx->dev, b);
 		uint8_t *ptr = pm_device_bar_ptr(fx->dev, b);
@@ -371,12 +265,12 @@ static void digest(void *p, char *out, size_t len)
 
 		if (fd >= 0 && fstat(fd, &sb))
 			FAIL("digest: fstat BAR %u", b);
-		OUT(" bar%u:%d/%lu/%llu/%p", b, fd, (unsigned long)sb.st_ino,
-		    (unsigned long long)size, (void *)ptr);
+		FN_OUT(" bar%u:%d/%lu/%llu/%p", b, fd, (unsigned long)sb.st_ino,
+		       (unsigned long long)size, (void *)ptr);
 		if (ptr && size)
-			OUT("/%08x", checksum(ptr, size));
+			FN_OUT("/%08x", fail_nth_cksum(ptr, size));
 	}
-	OUT(" resets:%d", fx->reset_calls);
+	FN_OUT(" resets:%d", fx->reset_calls);
 }
 
 /* ------------------------------------------------------------ teardown */
@@ -627,26 +521,12 @@ RUN(destroy)
 
 /* ------------------------------------------------------------ sweeps */
 
-/* min_points: at least this many points swept (0: exactly none). */
-#define SCENARIO_AS(name_, run_, setup_, absorb_, min_points_)                 \
-	TEST(nth_##name_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #name_,                                        \
-			.setup = setup_,                                       \
-			.run = run_,                                           \
-			.digest = digest,                                      \
-			.teardown = teardown,                                  \
-			.may_absorb = absorb_,                                 \
-		};                                                             \
-		unsigned long swept = fail_nth_sweep(&s);                      \
-		if (min_points_)                                               \
-			ASSERT_GE(swept, min_points_);                         \
-		else                                                           \
-			ASSERT_EQ(swept, 0);                                   \
-	}
-#define SCENARIO(name_, setup_, absorb_, min_points_)                          \
-	SCENARIO_AS(name_, run_##name_, setup_, absorb_, min_points_)
+/* min_: at least this many points swept (0: exactly none). */
+#define SCENARIO_AS(name_, run_, setup_, absorb_, min_)                        \
+	FAIL_NTH_TEST(name_, run_, setup_, digest, teardown, absorb_, min_,    \
+		      fail_nth_no_prep)
+#define SCENARIO(name_, setup_, absorb_, min_)                                 \
+	SCENARIO_AS(name_, run_##name_, setup_, absorb_, min_)
 
 SCENARIO(create, setup_detached, false, 2)
 SCENARIO(attach_ioas, setup_detached, false, 3)

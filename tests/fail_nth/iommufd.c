@@ -22,7 +22,7 @@
  */
 #include <linux/capability.h>
 #include "fail_nth.h"
-#include "../iommufd/utils.h"
+#include "uapi_state.h"
 
 #define BUFSZ (64 * KiB)
 #define MFSZ (64 * KiB)
@@ -32,12 +32,6 @@
 #define NEEDS_PIN MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 
 static uint8_t *buf;	/* BUFSZ, pattern 1; pages of it mapped */
-
-struct probe {
-	int ioas; /* index in fx.ioas[] */
-	uint64_t iova;
-	const uint8_t *uptr; /* the memory it maps (or would) */
-};
 
 struct fx {
 	struct pm_iommufd *ctx;
@@ -54,7 +48,7 @@ struct fx {
 	struct pm_gmem *g;
 	uint64_t g_iova; /* where the store is (or is to be) mapped */
 	bool g_mapped;
-	struct probe probe[MAXP];
+	struct fn_probe probe[MAXP];
 	int nprobe;
 	int new_fd; /* a descriptor the call made */
 	uint64_t out;
@@ -70,7 +64,7 @@ static void probe_add(struct fx *fx, int ioas, uint64_t iova,
 	for (i = 0; i < npages; i++) {
 		if (fx->nprobe == MAXP)
 			FAIL("too many probes");
-		fx->probe[fx->nprobe++] = (struct probe){ ioas, iova + i * PG,
+		fx->probe[fx->nprobe++] = (struct fn_probe){ ioas, iova + i * PG,
 							  uptr + i * PG };
 	}
 }
@@ -253,127 +247,27 @@ static void *setup_store_shrunk(void)
 
 /* ------------------------------------------------------------ digest */
 
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < len)                                                   \
-			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
-	} while (0)
-
-static char rc_char(int rc)
-{
-	switch (rc) {
-	case 0:
-		return 'y';
-	case -ENOENT:
-		return 'n';
-	case -EINVAL:
-		return 'i';
-	case -EFAULT:
-		return 'f';
-	case -EPERM:
-		return 'p';
-	default:
-		return '?';
-	}
-}
-
 static void digest(void *p, char *out, size_t len)
 {
 	struct fx *fx = p;
-	size_t n = 0;
-	uint32_t id, next = 0;
+	size_t n = fn_digest_ids(fx->ctx, out, len, 0);
 	int i, k;
 
-	/* Ids: I(OAS), H(WPT), D(evice), . (other or none). */
-	OUT("ids:");
-	for (id = 1; id <= 16; id++) {
-		uint64_t v = 0;
-		struct iommu_hw_info info = { .size = sizeof(info),
-					      .dev_id = id };
-
-		if (!_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES,
-			     IOMMU_OPTION_OP_GET, id, &v))
-			OUT("I");
-		else if (!_check_map(fx->ctx, id, 0, 0, NULL))
-			OUT("H");
-		else if (!ioctl_rc(fx->ctx, IOMMU_GET_HW_INFO, &info))
-			OUT("D");
-		else
-			OUT(".");
-	}
-	if (_ioas_alloc(fx->ctx, &next) || _destroy(fx->ctx, next))
-		FAIL("digest: next id");
-	OUT(" next=%u", next);
-
-	for (i = 0; i < fx->nioas; i++) {
-		struct iommu_iova_range r[8];
-		uint32_t nr = 8;
-		uint64_t align = 0, hp = 0, iova = 0, un;
-		int rc, afd;
-
-		rc = _iova_ranges(fx->ctx, fx->ioas[i], r, &nr, &align);
-		OUT(" ioas%d:%c%u/%llu", i, rc_char(rc), nr,
-		    (unsigned long long)align);
-		for (k = 0; k < (int)nr && k < 8 && !rc; k++)
-			OUT("[%llx,%llx]", (unsigned long long)r[k].start,
-			    (unsigned long long)r[k].last);
-		_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
-			fx->ioas[i], &hp);
-		OUT(" hp=%llu", (unsigned long long)hp);
-		/* Where would an automatic map go? */
-		rc = _ioas_map(fx->ctx, fx->ioas[i], buf + 15 * PG, PG, &iova,
-			       RW);
-		OUT(" auto=%c%llx", rc_char(rc), (unsigned long long)iova);
-		if (!rc && _ioas_unmap(fx->ctx, fx->ioas[i], iova, PG, &un))
-			FAIL("digest: unmap the probe map");
-		/*
-		 * What a device reads at each probe, through an access made
-		 * for it: closed and reaped (by the next ioctl) before the
-		 * call, so that the call does not meet it.
-		 */
-		if (_create_access(fx->ctx, fx->ioas[i], 0, &afd))
-			FAIL("digest: access");
-		OUT(" dma:");
-		for (k = 0; k < fx->nprobe; k++) {
-			uint8_t b = 0;
-
-			if (fx->probe[k].ioas != i)
-				continue;
-			rc = _access_rw(fx->ctx, afd, fx->probe[k].iova, &b, 1,
-					0);
-			OUT("%c%02x", rc_char(rc), b);
-		}
-		close(afd);
-		nr = 8;
-		if (_iova_ranges(fx->ctx, fx->ioas[i], r, &nr, NULL))
-			FAIL("digest: reap");
-	}
-	for (i = 0; i < fx->nhwpt; i++) {
-		OUT(" hwpt%d:", i);
-		for (k = 0; k < fx->nprobe; k++)
-			if (fx->probe[k].ioas == fx->hwpt_ioas[i])
-				OUT("%c", rc_char(_check_map(
-						  fx->ctx, fx->hwpt[i],
-						  fx->probe[k].iova, MOCK_PG,
-						  fx->probe[k].uptr)));
-	}
-	OUT(" refs:");
-	for (k = 0; k < (int)(BUFSZ / PG); k++) {
-		uint32_t refs;
-
-		for (refs = 0; refs < 4; refs++)
-			if (!_check_refs(fx->ctx, buf + k * PG, PG, refs))
-				break;
-		OUT("%u", refs);
-	}
+	for (i = 0; i < fx->nioas; i++)
+		n = fn_digest_ioas(fx->ctx, i, fx->ioas[i], buf + 15 * PG,
+				   fx->probe, fx->nprobe, out, len, n);
+	for (i = 0; i < fx->nhwpt; i++)
+		n = fn_digest_hwpt(fx->ctx, i, fx->hwpt[i], fx->hwpt_ioas[i],
+				   fx->probe, fx->nprobe, out, len, n);
+	n = fn_digest_refs(fx->ctx, buf, BUFSZ / PG, out, len, n);
 	if (fx->g) {
-		OUT(" gmem:");
+		FN_OUT(" gmem:");
 		for (k = 0; k < GPAGES; k++) {
 			int pr = pm_gmem_is_private(fx->g, k * PG);
 
 			/* '-': past the store's end (truncated). */
-			OUT("%c%d", pr < 0 ? '-' : pr ? 'P' : 'S',
-			    pm_gmem_pin_count(fx->g, k * PG));
+			FN_OUT("%c%d", pr < 0 ? '-' : pr ? 'P' : 'S',
+			       pm_gmem_pin_count(fx->g, k * PG));
 		}
 	}
 }
@@ -986,60 +880,18 @@ static int run_rlimit_mode(void *p)
 
 /* ------------------------------------------------------------ sweeps */
 
+
+
+
+
+#define SCENARIO_AS(name_, run_, setup_, absorb_)                              \
+	FAIL_NTH_TEST(name_, run_, setup_, digest, teardown, absorb_, 1,      \
+		      fail_nth_no_prep)
 #define SCENARIO(name_, setup_, absorb_)                                       \
-	TEST(nth_##name_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #name_,                                        \
-			.setup = setup_,                                       \
-			.run = run_##name_,                                    \
-			.digest = digest,                                      \
-			.teardown = teardown,                                  \
-			.may_absorb = absorb_,                                 \
-		};                                                             \
-		ASSERT_GT(fail_nth_sweep(&s), 0);                              \
-	}
-
+	SCENARIO_AS(name_, run_##name_, setup_, absorb_)
 #define SCENARIO_NODIGEST(name_, setup_)                                       \
-	TEST(nth_##name_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #name_,                                        \
-			.setup = setup_,                                       \
-			.run = run_##name_,                                    \
-			.teardown = teardown,                                  \
-		};                                                             \
-		ASSERT_GT(fail_nth_sweep(&s), 0);                              \
-	}
-
-#define SCENARIO_AS(test_, run_, setup_, absorb_)                              \
-	TEST(nth_##test_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #test_,                                        \
-			.setup = setup_,                                       \
-			.run = run_,                                           \
-			.digest = digest,                                      \
-			.teardown = teardown,                                  \
-			.may_absorb = absorb_,                                 \
-		};                                                             \
-		ASSERT_GT(fail_nth_sweep(&s), 0);                              \
-	}
-
-/* A command with no injection point: it must simply succeed. */
-#define SCENARIO0(name_, setup_, absorb_)                                      \
-	TEST(nth_##name_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #name_,                                        \
-			.setup = setup_,                                       \
-			.run = run_##name_,                                    \
-			.digest = digest,                                      \
-			.teardown = teardown,                                  \
-			.may_absorb = absorb_,                                 \
-		};                                                             \
-		fail_nth_sweep(&s);                                            \
-	}
+	FAIL_NTH_TEST(name_, run_##name_, setup_, NULL, teardown, false, 1,    \
+		      fail_nth_no_prep)
 
 SCENARIO(ioas_alloc, setup_base, false)
 SCENARIO(allow_iovas, setup_domain_maps, false)
@@ -1081,22 +933,22 @@ SCENARIO(gmem_to_shared, setup_store_private, false)
 SCENARIO(gmem_to_shared_keep, setup_store_private, false)
 SCENARIO(gmem_attach, setup_store_private, false)
 SCENARIO(gmem_grow, setup_store_shrunk, false)
-SCENARIO0(destroy_ioas, setup_destroy_ioas, true)
-SCENARIO0(destroy_hwpt, setup_destroy_hwpt, true)
-SCENARIO0(get_hw_info, setup_domain_maps, false)
-SCENARIO0(hwpt_invalidate, setup_domain_maps, false)
-SCENARIO0(viommu_alloc, setup_domain_maps, false)
-SCENARIO0(vdevice_alloc, setup_domain_maps, false)
-SCENARIO0(hw_queue_alloc, setup_domain_maps, false)
-SCENARIO0(add_reserved, setup_domain_maps, false)
+SCENARIO(destroy_ioas, setup_destroy_ioas, true)
+SCENARIO(destroy_hwpt, setup_destroy_hwpt, true)
+SCENARIO(get_hw_info, setup_domain_maps, false)
+SCENARIO(hwpt_invalidate, setup_domain_maps, false)
+SCENARIO(viommu_alloc, setup_domain_maps, false)
+SCENARIO(vdevice_alloc, setup_domain_maps, false)
+SCENARIO(hw_queue_alloc, setup_domain_maps, false)
+SCENARIO(add_reserved, setup_domain_maps, false)
 SCENARIO(mock_domain_flags, setup_domain_maps, false)
-SCENARIO0(check_map, setup_domain_maps, false)
-SCENARIO0(check_refs, setup_domain_maps, false)
-SCENARIO0(access_replace, setup_access_replace, true)
-SCENARIO0(destroy_access_pages, setup_access_item, true)
-SCENARIO0(dev_check_cache, setup_domain_maps, false)
-SCENARIO0(temp_memory_limit, setup_domain_maps, false)
-SCENARIO0(rlimit_mode, setup_empty, false)
+SCENARIO(check_map, setup_domain_maps, false)
+SCENARIO(check_refs, setup_domain_maps, false)
+SCENARIO(access_replace, setup_access_replace, true)
+SCENARIO(destroy_access_pages, setup_access_item, true)
+SCENARIO(dev_check_cache, setup_domain_maps, false)
+SCENARIO(temp_memory_limit, setup_domain_maps, false)
+SCENARIO(rlimit_mode, setup_empty, false)
 /* ... and while the store is shorter than the area: the tail stays out. */
 SCENARIO_AS(gmem_attach_shrunk, run_gmem_attach, setup_store_shrunk, false)
 

@@ -74,17 +74,6 @@ static int cur_vm = -1;
 static uint64_t cur_mmio;
 static int cur_cache_first = -1, cur_cache_last = -1;
 
-static uint32_t cksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 /* ------------------------------------------------------------ setup */
 
 static struct fx *fx_init(void)
@@ -150,12 +139,6 @@ static void *setup_error(void)
 
 /* ------------------------------------------------------------ digest */
 
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < len)                                                   \
-			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
-	} while (0)
-
 /* Is the device bound? A trial bind answers, and is undone. */
 static char bound_char(struct fx *fx)
 {
@@ -188,7 +171,7 @@ static void digest(void *p, char *out, size_t len)
 	size_t n = 0;
 	int i;
 
-	OUT("bound=%c", bound_char(fx));
+	FN_OUT("bound=%c", bound_char(fx));
 	if (fx->p.pf) {
 		struct pm_protfd_stats st = pf_stats(fx->p.pf);
 		uint64_t held = st.trusted_held;
@@ -199,14 +182,14 @@ static void digest(void *p, char *out, size_t len)
 			if (in_cache_range(fx, i) &&
 			    pm_gmem_pin_count(g, i * PG) > 0)
 				held--;
-		OUT(" state=%s held=%llu fills=%llu revocations=%llu",
-		    pm_tdi_state_name(pm_protfd_state(fx->p.pf)),
-		    (unsigned long long)held,
-		    (unsigned long long)st.trusted_fills,
-		    (unsigned long long)st.revocations);
+		FN_OUT(" state=%s held=%llu fills=%llu revocations=%llu",
+		       pm_tdi_state_name(pm_protfd_state(fx->p.pf)),
+		       (unsigned long long)held,
+		       (unsigned long long)st.trusted_fills,
+		       (unsigned long long)st.revocations);
 	}
-	OUT(" revoke=%d/%d", LOAD(fx->p.rec.calls), LOAD(fx->p.rec.reason));
-	OUT(" pages:");
+	FN_OUT(" revoke=%d/%d", LOAD(fx->p.rec.calls), LOAD(fx->p.rec.reason));
+	FN_OUT(" pages:");
 	for (i = 0; i < NPAGES; i++) {
 		int priv = pm_gmem_is_private(g, i * PG);
 		uint8_t b[16];
@@ -222,11 +205,11 @@ static void digest(void *p, char *out, size_t len)
 		rc = pm_dma_read(fx->p.dev, GPA(i), b, sizeof(b));
 		t0 = rc ? 'f' : !memcmp(b, page, sizeof(b)) ? 'r' : 'x';
 		if (in_cache_range(fx, i))
-			OUT(" %c-:%08x%c", priv == 1 ? 'P' : 'S',
-			    cksum(page, PG), t0);
+			FN_OUT(" %c-:%08x%c", priv == 1 ? 'P' : 'S',
+			       fail_nth_cksum(page, PG), t0);
 		else
-			OUT(" %c%d:%08x%c", priv == 1 ? 'P' : 'S',
-			    pm_gmem_pin_count(g, i * PG), cksum(page, PG), t0);
+			FN_OUT(" %c%d:%08x%c", priv == 1 ? 'P' : 'S',
+			       pm_gmem_pin_count(g, i * PG), fail_nth_cksum(page, PG), t0);
 	}
 	/* T=0 reads of private pages fault by design: forget those. */
 	faults_drain(fx->p.dev, f, 64);

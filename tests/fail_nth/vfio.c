@@ -37,7 +37,7 @@
  */
 #include <linux/vfio.h>
 #include "fail_nth.h"
-#include "../iommufd/utils.h"
+#include "uapi_state.h"
 
 #define BUFSZ (64 * KiB)
 #define W0 AP_START /* probe window of each IOAS */
@@ -47,12 +47,6 @@
 
 static uint8_t *buf; /* BUFSZ, pattern 1; pages of it mapped */
 
-struct probe {
-	int ioas; /* index in fx.ioas[] */
-	uint64_t iova;
-	const uint8_t *uptr; /* the memory it maps (or would) */
-};
-
 struct fx {
 	struct pm_iommufd *ctx;
 	uint32_t ioas[2];
@@ -60,7 +54,7 @@ struct fx {
 	uint32_t hwpt[2];
 	int hwpt_ioas[2];
 	int nhwpt;
-	struct probe probe[MAXP];
+	struct fn_probe probe[MAXP];
 	int nprobe;
 	unsigned long nth;  /* the point this run fails */
 	bool late_efault;   /* the last point failed with EFAULT */
@@ -80,7 +74,7 @@ static void probe_add(struct fx *fx, int ioas, uint64_t iova,
 	for (i = 0; i < npages; i++) {
 		if (fx->nprobe == MAXP)
 			FAIL("too many probes");
-		fx->probe[fx->nprobe++] = (struct probe){ ioas, iova + i * PG,
+		fx->probe[fx->nprobe++] = (struct fn_probe){ ioas, iova + i * PG,
 							  uptr + i * PG };
 	}
 }
@@ -262,32 +256,6 @@ static void *setup_two_ioas(void)
 
 /* ------------------------------------------------------------ digest */
 
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < len)                                                   \
-			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
-	} while (0)
-
-static char rc_char(int rc)
-{
-	switch (rc) {
-	case 0:
-		return 'y';
-	case -ENOENT:
-		return 'n';
-	case -ENODEV:
-		return 'd';
-	case -EINVAL:
-		return 'i';
-	case -EFAULT:
-		return 'f';
-	case -EPERM:
-		return 'p';
-	default:
-		return '?';
-	}
-}
-
 /* VFIO_IOMMU_GET_INFO of the compat IOAS, with its capability chain. */
 static size_t digest_info(struct fx *fx, char *out, size_t len, size_t n)
 {
@@ -301,31 +269,31 @@ static size_t digest_info(struct fx *fx, char *out, size_t len, size_t n)
 	memset(&u, 0, sizeof(u));
 	u.info.argsz = sizeof(u);
 	rc = vfio_call(fx->ctx, VFIO_IOMMU_GET_INFO, &u, NULL);
-	OUT(" info:%c", rc_char(rc));
+	FN_OUT(" info:%c", fn_rc_char(rc));
 	if (rc)
 		return n;
-	OUT("f%x/pg%llx/sz%u", u.info.flags,
-	    (unsigned long long)u.info.iova_pgsizes, u.info.argsz);
+	FN_OUT("f%x/pg%llx/sz%u", u.info.flags,
+	       (unsigned long long)u.info.iova_pgsizes, u.info.argsz);
 	for (off = u.info.cap_offset; off && hops < 8; hops++) {
 		struct vfio_info_cap_header *h = (void *)(u.b + off);
 
 		if (off + sizeof(*h) > sizeof(u))
 			FAIL("digest: capability past the buffer");
-		OUT(" cap%u.v%u", h->id, h->version);
+		FN_OUT(" cap%u.v%u", h->id, h->version);
 		if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
 			struct vfio_iommu_type1_info_dma_avail *c = (void *)h;
 
-			OUT("=%u", c->avail);
+			FN_OUT("=%u", c->avail);
 		} else if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
 			struct vfio_iommu_type1_info_cap_iova_range *c =
 				(void *)h;
 			uint32_t k;
 
-			OUT("=%u", c->nr_iovas);
+			FN_OUT("=%u", c->nr_iovas);
 			for (k = 0; k < c->nr_iovas && k < 8; k++)
-				OUT("[%llx,%llx]",
-				    (unsigned long long)c->iova_ranges[k].start,
-				    (unsigned long long)c->iova_ranges[k].end);
+				FN_OUT("[%llx,%llx]",
+				       (unsigned long long)c->iova_ranges[k].start,
+				       (unsigned long long)c->iova_ranges[k].end);
 		}
 		off = h->next;
 	}
@@ -334,98 +302,23 @@ static size_t digest_info(struct fx *fx, char *out, size_t len, size_t n)
 
 static void digest_state(struct fx *fx, char *out, size_t len)
 {
-	size_t n = 0;
-	uint32_t id, next = 0, compat = 0;
-	int i, k, rc, cc = -1;
-
-	/* Ids: I(OAS), H(WPT), D(evice), . (other or none). */
-	OUT("ids:");
-	for (id = 1; id <= 16; id++) {
-		uint64_t v = 0;
-		struct iommu_hw_info info = { .size = sizeof(info),
-					      .dev_id = id };
-
-		if (!_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES,
-			     IOMMU_OPTION_OP_GET, id, &v))
-			OUT("I");
-		else if (!_check_map(fx->ctx, id, 0, 0, NULL))
-			OUT("H");
-		else if (!ioctl_rc(fx->ctx, IOMMU_GET_HW_INFO, &info))
-			OUT("D");
-		else
-			OUT(".");
-	}
-	if (_ioas_alloc(fx->ctx, &next) || _destroy(fx->ctx, next))
-		FAIL("digest: next id");
-	OUT(" next=%u", next);
+	size_t n = fn_digest_ids(fx->ctx, out, len, 0);
+	uint32_t compat = 0;
+	int i, rc, cc = -1;
 
 	rc = vfio_ioas(fx->ctx, IOMMU_VFIO_IOAS_GET, &compat);
-	OUT(" compat=%c%u", rc_char(rc), compat);
+	FN_OUT(" compat=%c%u", fn_rc_char(rc), compat);
 	rc = vfio_call(fx->ctx, VFIO_CHECK_EXTENSION,
 		       (void *)(uintptr_t)VFIO_DMA_CC_IOMMU, &cc);
-	OUT(" cc=%c%d", rc_char(rc), cc);
+	FN_OUT(" cc=%c%d", fn_rc_char(rc), cc);
 	n = digest_info(fx, out, len, n);
-
-	for (i = 0; i < fx->nioas; i++) {
-		struct iommu_iova_range r[8];
-		uint32_t nr = 8;
-		uint64_t align = 0, hp = 0, iova = 0, un;
-		int afd;
-
-		rc = _iova_ranges(fx->ctx, fx->ioas[i], r, &nr, &align);
-		OUT(" ioas%d:%c%u/%llu", i, rc_char(rc), nr,
-		    (unsigned long long)align);
-		for (k = 0; k < (int)nr && k < 8 && !rc; k++)
-			OUT("[%llx,%llx]", (unsigned long long)r[k].start,
-			    (unsigned long long)r[k].last);
-		_option(fx->ctx, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
-			fx->ioas[i], &hp);
-		OUT(" hp=%llu", (unsigned long long)hp);
-		/* Where would an automatic map go? */
-		rc = _ioas_map(fx->ctx, fx->ioas[i], buf + 15 * PG, PG, &iova,
-			       RW);
-		OUT(" auto=%c%llx", rc_char(rc), (unsigned long long)iova);
-		if (!rc && _ioas_unmap(fx->ctx, fx->ioas[i], iova, PG, &un))
-			FAIL("digest: unmap the probe map");
-		/*
-		 * What a device reads at each probe, through an access made
-		 * for it, closed and reaped (by the next ioctl) at once.
-		 */
-		if (_create_access(fx->ctx, fx->ioas[i], 0, &afd))
-			FAIL("digest: access");
-		OUT(" dma:");
-		for (k = 0; k < fx->nprobe; k++) {
-			uint8_t b = 0;
-
-			if (fx->probe[k].ioas != i)
-				continue;
-			rc = _access_rw(fx->ctx, afd, fx->probe[k].iova, &b, 1,
-					0);
-			OUT("%c%02x", rc_char(rc), b);
-		}
-		close(afd);
-		nr = 8;
-		if (_iova_ranges(fx->ctx, fx->ioas[i], r, &nr, NULL))
-			FAIL("digest: reap");
-	}
-	for (i = 0; i < fx->nhwpt; i++) {
-		OUT(" hwpt%d:", i);
-		for (k = 0; k < fx->nprobe; k++)
-			if (fx->probe[k].ioas == fx->hwpt_ioas[i])
-				OUT("%c", rc_char(_check_map(
-						  fx->ctx, fx->hwpt[i],
-						  fx->probe[k].iova, MOCK_PG,
-						  fx->probe[k].uptr)));
-	}
-	OUT(" refs:");
-	for (k = 0; k < (int)(BUFSZ / PG); k++) {
-		uint32_t refs;
-
-		for (refs = 0; refs < 4; refs++)
-			if (!_check_refs(fx->ctx, buf + k * PG, PG, refs))
-				break;
-		OUT("%u", refs);
-	}
+	for (i = 0; i < fx->nioas; i++)
+		n = fn_digest_ioas(fx->ctx, i, fx->ioas[i], buf + 15 * PG,
+				   fx->probe, fx->nprobe, out, len, n);
+	for (i = 0; i < fx->nhwpt; i++)
+		n = fn_digest_hwpt(fx->ctx, i, fx->hwpt[i], fx->hwpt_ioas[i],
+				   fx->probe, fx->nprobe, out, len, n);
+	fn_digest_refs(fx->ctx, buf, BUFSZ / PG, out, len, n);
 }
 
 /*
@@ -644,28 +537,12 @@ static void learn_success(const struct fail_nth_scenario *s)
 	cur_nth = 0;
 }
 
-/* min_points: at least this many points swept (0: exactly none). */
-#define SCENARIO_AS(name_, run_, setup_, absorb_, min_points_)                 \
-	TEST(nth_##name_)                                                      \
-	{                                                                      \
-		static const struct fail_nth_scenario s = {                    \
-			.name = #name_,                                        \
-			.setup = setup_,                                       \
-			.run = run_,                                           \
-			.digest = digest,                                      \
-			.teardown = teardown,                                  \
-			.may_absorb = absorb_,                                 \
-		};                                                             \
-		unsigned long swept;                                           \
-		learn_success(&s);                                             \
-		swept = fail_nth_sweep(&s);                                    \
-		if (min_points_)                                               \
-			ASSERT_GE(swept, min_points_);                         \
-		else                                                           \
-			ASSERT_EQ(swept, 0);                                   \
-	}
-#define SCENARIO(name_, setup_, absorb_, min_points_)                          \
-	SCENARIO_AS(name_, run_##name_, setup_, absorb_, min_points_)
+/* min_: at least this many points swept (0: exactly none). */
+#define SCENARIO_AS(name_, run_, setup_, absorb_, min_)                        \
+	FAIL_NTH_TEST(name_, run_, setup_, digest, teardown, absorb_, min_,    \
+		      learn_success)
+#define SCENARIO(name_, setup_, absorb_, min_)                                 \
+	SCENARIO_AS(name_, run_##name_, setup_, absorb_, min_)
 
 SCENARIO(api_version, setup_compat, false, 0)
 SCENARIO(check_extension, setup_compat, false, 0)

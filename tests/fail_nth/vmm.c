@@ -353,12 +353,6 @@ static void *setup_vm_extra(void)
 
 /* ------------------------------------------------------------ digest */
 
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < len)                                                   \
-			n += (size_t)snprintf(out + n, len - n, __VA_ARGS__);  \
-	} while (0)
-
 static int count_dir(const char *path)
 {
 	DIR *d = opendir(path);
@@ -399,8 +393,8 @@ static size_t digest_process(char *out, size_t len)
 	size_t n = 0;
 
 	sigaction(SIGRTMIN + 5, NULL, &sa);
-	OUT("tasks=%d maps=%d kick=%s", count_dir("/proc/self/task"),
-	    count_maps(), sa.sa_handler == SIG_DFL ? "dfl" : "set");
+	FN_OUT("tasks=%d maps=%d kick=%s", count_dir("/proc/self/task"),
+	       count_maps(), sa.sa_handler == SIG_DFL ? "dfl" : "set");
 	return n;
 }
 
@@ -445,18 +439,18 @@ static size_t digest_bus(struct fx *fx, char *out, size_t len)
 	int resets[NMODELS], k;
 
 	ASSERT_OK(pm_iobus_get_stats(fx->bus, &a));
-	OUT(" bus: pio=%llu mmio=%llu unclaimed=%llu errors=%llu",
-	    (unsigned long long)(a.pio - fx->own.pio),
-	    (unsigned long long)(a.mmio - fx->own.mmio),
-	    (unsigned long long)(a.unclaimed - fx->own.unclaimed),
-	    (unsigned long long)(a.errors - fx->own.errors));
-	OUT(" reads:");
+	FN_OUT(" bus: pio=%llu mmio=%llu unclaimed=%llu errors=%llu",
+	       (unsigned long long)(a.pio - fx->own.pio),
+	       (unsigned long long)(a.mmio - fx->own.mmio),
+	       (unsigned long long)(a.unclaimed - fx->own.unclaimed),
+	       (unsigned long long)(a.errors - fx->own.errors));
+	FN_OUT(" reads:");
 	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		uint32_t v = 0xdeadbeef;
 		int rc = pm_iobus_dispatch(fx->bus, probes[i].space,
 					   probes[i].addr, &v, 4, false);
 
-		OUT(" %c%x", rc_char(rc), rc ? 0 : v);
+		FN_OUT(" %c%x", rc_char(rc), rc ? 0 : v);
 	}
 	ASSERT_OK(pm_iobus_get_stats(fx->bus, &b));
 	fx->own.pio += b.pio - a.pio;
@@ -468,9 +462,9 @@ static size_t digest_bus(struct fx *fx, char *out, size_t len)
 	/* Only models are reset: an engine's reset would clear its regs. */
 	if (!fx->ictx)
 		pm_iobus_reset(fx->bus);
-	OUT(" reset/released:");
+	FN_OUT(" reset/released:");
 	for (k = 0; k < NMODELS; k++)
-		OUT(" %d/%d", fx->m[k].resets - resets[k], fx->m[k].releases);
+		FN_OUT(" %d/%d", fx->m[k].resets - resets[k], fx->m[k].releases);
 	return n;
 }
 
@@ -510,17 +504,6 @@ static void digest_process_only(void *p, char *out, size_t len)
 		snprintf(out + n, len - n, " ");
 }
 
-static uint32_t cksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 /* A RAM page's content through a get_pfn hold ('-' if not mappable). */
 static void page_sum(struct pm_gmem *g, uint64_t off, char *buf, size_t len)
 {
@@ -528,13 +511,13 @@ static void page_sum(struct pm_gmem *g, uint64_t off, char *buf, size_t len)
 
 	if (pm_gmem_is_private(g, off) != 1) {
 		snprintf(buf, len, "%08x",
-			 cksum((uint8_t *)pm_gmem_host_view(g) + off, PG));
+			 fail_nth_cksum((uint8_t *)pm_gmem_host_view(g) + off, PG));
 		return;
 	}
 	ASSERT_OK(pm_gmem_get_pfn(g, off, 0, &pg));
 	if (pg.ptr)
 		snprintf(buf, len, "%08x",
-			 cksum((uint8_t *)pg.ptr + (off - pg.offset), PG));
+			 fail_nth_cksum((uint8_t *)pg.ptr + (off - pg.offset), PG));
 	else
 		snprintf(buf, len, "-");
 	pm_gmem_put_pfn(g, &pg);
@@ -561,22 +544,22 @@ static void digest_vm(void *p, char *out, size_t len)
 	int run = 0;
 
 	ASSERT_OK(pm_vm_get_stats(fx->vm, &st));
-	OUT(" conv=%llu/%llu faults=%llu ioas_maps=%llu exits=%llu "
-	    "reports=%llu",
-	    (unsigned long long)st.conversions,
-	    (unsigned long long)st.bytes_converted,
-	    (unsigned long long)st.memory_faults,
-	    (unsigned long long)st.ioas_maps, (unsigned long long)st.exits,
-	    (unsigned long long)st.reports);
+	FN_OUT(" conv=%llu/%llu faults=%llu ioas_maps=%llu exits=%llu "
+	       "reports=%llu",
+	       (unsigned long long)st.conversions,
+	       (unsigned long long)st.bytes_converted,
+	       (unsigned long long)st.memory_faults,
+	       (unsigned long long)st.ioas_maps, (unsigned long long)st.exits,
+	       (unsigned long long)st.reports);
 	for (i = 0; i < pm_vm_nr_vcpus(fx->vm); i++) {
 		struct pm_vcpu_info in;
 
 		ASSERT_OK(pm_vm_vcpu_info(fx->vm, i, &in));
-		OUT(" vcpu%u=%d/%llu", i, in.state,
-		    (unsigned long long)in.exits);
+		FN_OUT(" vcpu%u=%d/%llu", i, in.state,
+		       (unsigned long long)in.exits);
 	}
 	/* Every RAM page's state and pins, run-length coded. */
-	OUT(" ram:");
+	FN_OUT(" ram:");
 	for (i = 0; i <= NPAGES; i++) {
 		char d = 0;
 
@@ -588,21 +571,21 @@ static void digest_vm(void *p, char *out, size_t len)
 			continue;
 		}
 		if (c)
-			OUT("%d%c", run, c);
+			FN_OUT("%d%c", run, c);
 		c = d;
 		run = 1;
 	}
-	OUT(" pages:");
+	FN_OUT(" pages:");
 	for (i = 0; i < sizeof(gpas) / sizeof(gpas[0]); i++) {
 		uint8_t b[16];
 		int rc;
 
 		page_sum(g, gpas[i], sum, sizeof(sum));
 		rc = pm_dma_read(fx->probe_dev, gpas[i], b, sizeof(b));
-		OUT(" %s%c", sum, rc_char(rc));
+		FN_OUT(" %s%c", sum, rc_char(rc));
 	}
 	pm_device_read_faults(fx->probe_dev, f, 64);
-	OUT(" slots:");
+	FN_OUT(" slots:");
 	for (i = 0; i < sizeof(slot_gpas) / sizeof(slot_gpas[0]); i++) {
 		uint32_t s;
 		int rc = pm_vm_map_fd(fx->vm, slot_gpas[i], PG, fx->probe_fd,
@@ -610,13 +593,13 @@ static void digest_vm(void *p, char *out, size_t len)
 
 		if (!rc)
 			ASSERT_OK(pm_vm_unmap_fd(fx->vm, s));
-		OUT("%c", rc_char(rc));
+		FN_OUT("%c", rc_char(rc));
 	}
 	pm_vm_bar_device(fx->vm, &bar_slot);
-	OUT(" pmmio=%d bar=%d", (int)pm_vm_private_mmio_slot(fx->vm),
-	    (int)bar_slot);
+	FN_OUT(" pmmio=%d bar=%d", (int)pm_vm_private_mmio_slot(fx->vm),
+	       (int)bar_slot);
 	if (fx->extra)
-		OUT(" extra_pins=%d", pm_gmem_pin_count(fx->extra, 0));
+		FN_OUT(" extra_pins=%d", pm_gmem_pin_count(fx->extra, 0));
 }
 
 /* ------------------------------------------------------------ teardown */
