@@ -351,6 +351,44 @@ static int run_get_pfn_shared(void *p)
 	return get_pfn(p, PG, 0);
 }
 
+/*
+ * The rest of gmem.h: a second notifier, the queries, and put_pfn, which
+ * cannot fail. Each has no injection point today; the sweep proves it
+ * and that they change nothing.
+ */
+static struct rec_notifier extra_rn;
+static struct rec_log extra_log;
+
+static int run_register_notifier(void *p)
+{
+	struct fx *fx = p;
+
+	rec_init(&extra_rn, &extra_log, 2);
+	return pm_gmem_register_notifier(fx->g, &extra_rn.n);
+}
+
+static int run_queries(void *p)
+{
+	struct fx *fx = p;
+	struct pm_gmem_stats st;
+	int rc = pm_gmem_get_stats(fx->g, &st);
+
+	if (!rc && pm_gmem_is_private(fx->g, 2 * PG) != 1)
+		rc = -EIO;
+	if (!rc && pm_gmem_pin_count(fx->g, 3 * PG) < 0)
+		rc = -EIO;
+	return rc;
+}
+
+static int run_put_pfn(void *p)
+{
+	struct fx *fx = p;
+
+	pm_gmem_put_pfn(fx->g, &fx->setup_page);
+	fx->setup_held = false;
+	return 0;
+}
+
 #define STORE_SCENARIO(name_, setup_)                                \
 	{                                                            \
 		.name = #name_, .setup = setup_, .run = run_##name_, \
@@ -381,6 +419,9 @@ static const struct fail_nth_scenario scenarios[] = {
 	STORE_SCENARIO(get_pfn_private_nomap, setup_std),
 	STORE_SCENARIO(get_pfn_shared, setup_std),
 	STORE_SCENARIO(get_pfn_map_held, setup_nomap_hold),
+	STORE_SCENARIO(register_notifier, setup_std),
+	STORE_SCENARIO(queries, setup_std),
+	STORE_SCENARIO(put_pfn, setup_nomap_hold),
 };
 
 static const struct fail_nth_scenario adopt_scenarios[] = {
@@ -470,6 +511,9 @@ SWEEP(get_pfn_private)
 SWEEP(get_pfn_private_nomap)
 SWEEP(get_pfn_shared)
 SWEEP(get_pfn_map_held)
+SWEEP(register_notifier)
+SWEEP(queries)
+SWEEP(put_pfn)
 
 /* guest_memfd with a VM the store makes (and must close) itself. */
 TEST(create_own_vm_guest_memfd)

@@ -326,6 +326,24 @@ static void teardown(void *p)
 
 /* ------------------------------------------------------------ runs */
 
+/* A second context (the fixture's stays): nothing of it may remain. */
+static int run_open(void *p)
+{
+	struct fx *fx = p;
+	struct pm_iommufd *ctx = NULL;
+	int rc = pm_iommufd_open(&ctx);
+
+	if (!rc) {
+		if (!ctx)
+			FAIL("open succeeded without a context");
+		pm_iommufd_close(ctx);
+	} else if (ctx) {
+		FAIL("a failed open left a context");
+	}
+	(void)fx;
+	return rc;
+}
+
 static int run_ioas_alloc(void *p)
 {
 	struct fx *fx = p;
@@ -893,6 +911,7 @@ static int run_rlimit_mode(void *p)
 	FAIL_NTH_TEST(name_, run_##name_, setup_, NULL, teardown, false, 1,    \
 		      fail_nth_no_prep)
 
+SCENARIO(open, setup_base, false)
 SCENARIO(ioas_alloc, setup_base, false)
 SCENARIO(allow_iovas, setup_domain_maps, false)
 SCENARIO(iova_ranges, setup_domain_maps, false)
