@@ -197,14 +197,20 @@ static inline void fz_arena_init(void)
 
 /*
  * The longest range from @va a command may be given: one that stays in
- * the reservation, below mmap_min_addr, or outside user space.
+ * the reservation, below mmap_min_addr, or outside user space. A range
+ * from below the argument area stops short of it: mapped, the area a
+ * command struct lives in would take that device's DMA writes, which the
+ * library rightly makes, and the canary after the struct would cry wolf.
  */
 static inline uint64_t fz_clamp_len(uint64_t va, uint64_t len)
 {
 	uint64_t lo = (uintptr_t)fz_arena.data, hi = (uintptr_t)fz_arena.end;
+	uint64_t arg = (uintptr_t)fz_arena.arg;
 	uint64_t max;
 
-	if (va >= lo && va < hi)
+	if (va >= lo && va < arg)
+		max = arg - va;
+	else if (va >= arg && va < hi)
 		max = hi - va;
 	else if (va < 65536)
 		max = 65536 - va;

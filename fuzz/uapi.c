@@ -777,6 +777,11 @@ static void op_map(struct st *s, struct fz *f)
 	cmd.user_va = fz_ptr(f);
 	cmd.length = fz_clamp_len(cmd.user_va, pick_len(f, m));
 	cmd.iova = want = pick_iova(s, f, m);
+	FZ_TRACE("map va 0x%llx +0x%llx (data 0x%llx, arg 0x%llx)",
+		 (unsigned long long)cmd.user_va,
+		 (unsigned long long)cmd.length,
+		 (unsigned long long)(uintptr_t)fz_arena.data,
+		 (unsigned long long)(uintptr_t)fz_arena.arg);
 	rc = typed(s, f, IOMMU_IOAS_MAP, &cmd, sizeof(cmd), &mode);
 	if (!rc)
 		mapped(s, m, cmd.flags, want, cmd.iova, cmd.length, cmd.user_va,
