@@ -598,6 +598,12 @@ static void model_unmap(struct ioas_m *m, uint64_t iova, uint64_t last,
 
 	if (!m || !m->exact)
 		return;
+	FZ_TRACE("unmap [0x%llx, 0x%llx] -> %d, 0x%llx", (unsigned long long)iova,
+		 (unsigned long long)last, rc, (unsigned long long)unmapped);
+	for (i = 0; i < m->na; i++)
+		FZ_TRACE("  area [0x%llx +0x%llx)",
+			 (unsigned long long)m->a[i].iova,
+			 (unsigned long long)m->a[i].len);
 	if (rc && rc != -ENOENT && known) {
 		m->exact = false;
 		return;
@@ -1453,8 +1459,14 @@ static void op_vfio(struct st *s, struct fz *f)
 		arg_place(&a, f, pick_mode(f), &unmap, sizeof(unmap));
 		rc = do_ioctl(s, VFIO_IOMMU_UNMAP_DMA, a.p);
 		arg_done(&a, VFIO_IOMMU_UNMAP_DMA, NULL);
-		/* Type1 may cut mappings, and unmaps some before failing. */
-		if (rc != -EINVAL && rc != -ENODEV && rc != -ENOTTY)
+		/*
+		 * Type1 (HUGE_PAGES off) may cut mappings, and unmaps some
+		 * before failing; as in Linux the cuts stay when the unmap
+		 * then fails, EINVAL included (a false positive of this
+		 * target after 4.8 M inputs: a later IOAS_UNMAP of the cut
+		 * piece rightly succeeded).
+		 */
+		if (rc != -ENODEV && rc != -ENOTTY)
 			vfio_changed(s);
 		break;
 	}
