@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <privmem/privmem.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -131,6 +132,21 @@ static inline void fz_bytes(struct fz *f, void *dst, size_t len)
 	memset((uint8_t *)dst + n, 0, len - n);
 	f->p += n;
 	f->n -= n;
+}
+
+/* ------------------------------------------------------------ logs */
+
+static inline void fz_log_none(void *o, enum pm_log_level l, const char *m)
+{
+	(void)o;
+	(void)l;
+	(void)m;
+}
+
+/* The library's error logs would flood the fuzzer's output: drop them. */
+static inline void fz_quiet_logs(void)
+{
+	pm_set_log(fz_log_none, NULL, PM_LOG_ERR);
 }
 
 /* ------------------------------------------------------------ arena */

@@ -69,18 +69,11 @@ static uint8_t src_buf[MAXP * FZ_PG + FZ_PG];
 static uint8_t read_buf[MAXP * FZ_PG];
 static bool base_fds[FZ_NFDS];
 
-static void quiet(void *o, enum pm_log_level l, const char *m)
-{
-	(void)o;
-	(void)l;
-	(void)m;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	pm_set_log(quiet, NULL, PM_LOG_ERR);
+	fz_quiet_logs();
 	fz_arena_init();
 	return 0;
 }

@@ -123,13 +123,6 @@ static void print_counts(void)
 		nr_inputs, nr_calls);
 }
 
-static void quiet(void *o, enum pm_log_level l, const char *m)
-{
-	(void)o;
-	(void)l;
-	(void)m;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	uint8_t *res;
@@ -137,7 +130,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	pm_set_log(quiet, NULL, PM_LOG_ERR);
+	fz_quiet_logs();
 	fz_arena_init();
 	fz_memlock_limit(MEMLOCK_LIMIT);
 	atexit(print_counts);

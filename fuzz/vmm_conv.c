@@ -83,13 +83,6 @@ static uint8_t buf[MEM];
 static pid_t self;
 static unsigned char resident[NP]; /* mincore() of the host view */
 
-static void quiet(void *o, enum pm_log_level l, const char *m)
-{
-	(void)o;
-	(void)l;
-	(void)m;
-}
-
 /* The reset content of RAM: a pattern that differs from page to page. */
 static uint8_t init_bytes[MEM];
 static struct model model;
@@ -119,7 +112,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	pm_set_log(quiet, NULL, PM_LOG_ERR);
+	fz_quiet_logs();
 	fz_arena_init();
 	self = getpid();
 	for (i = 0; i < MEM; i++)

@@ -79,18 +79,11 @@ struct st {
 static bool base_fds[FZ_NFDS];
 static uint8_t buf[RAM];
 
-static void quiet(void *o, enum pm_log_level l, const char *m)
-{
-	(void)o;
-	(void)l;
-	(void)m;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	pm_set_log(quiet, NULL, PM_LOG_ERR);
+	fz_quiet_logs();
 	fz_arena_init();
 	return 0;
 }
